@@ -22,6 +22,11 @@ export interface FaultDefinition<P = unknown, B = unknown> {
   readonly params: z.ZodType<P>;
   /** Directions this fault can act in. */
   readonly directions: readonly Direction[];
+  /**
+   * Valid parameters that make the fault's effect visible on real traffic within ~1 s. Used by the
+   * conformance test (apply → effect → revert → clean) and by docs.
+   */
+  readonly example: P;
   /** Builds the behaviour for one active fault. Revert is removing it from the data path. */
   create(params: P, ctx: FaultCreateContext): B;
 }
