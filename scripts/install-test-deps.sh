@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Installs what Faultline's tests and benchmarks need on a Debian 12 machine, as root.
+# Idempotent: when every package is already present it skips apt entirely, and it skips
+# `npm ci` when node_modules already satisfies package.json.
+set -euo pipefail
+
+# Debian packages the tests and benches use. Add to this list (one name per line) when a test
+# needs a new tool; nothing else in this script needs to change.
+PACKAGES=(
+  nginx-light    # baseline reverse proxy and steady upstream in bench/
+  haproxy        # baseline proxy (mode http and mode tcp) in bench/
+  wrk            # load generator for bench/
+  prometheus     # scrapes the proxy's /metrics in tests
+  iproute2       # ip netns, tc (tbf/htb) for network fault tests
+  iptables       # blackhole / packet-loss faults inside test namespaces
+  procps         # ps, pgrep, free
+  ca-certificates
+)
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+
+log() { printf 'install-test-deps: %s\n' "$*"; }
+
+if [[ $(id -u) -ne 0 ]]; then
+  log "must run as root (apt-get install); re-run with sudo" >&2
+  exit 1
+fi
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  log "all ${#PACKAGES[@]} Debian packages already installed; skipping apt-get"
+else
+  log "installing: ${missing[*]}"
+  # Debian's nginx, haproxy and prometheus packages start their system services on install.
+  # Tests start their own instances on loopback ports, so forbid service starts (exit 101)
+  # for the duration of the install, then put back whatever policy was there before.
+  policy=/usr/sbin/policy-rc.d
+  saved_policy=""
+  if [[ -e $policy ]]; then
+    saved_policy="$(mktemp)"
+    cp -p "$policy" "$saved_policy"
+  fi
+  restore_policy() {
+    if [[ -n $saved_policy ]]; then
+      mv -f "$saved_policy" "$policy"
+    else
+      rm -f "$policy"
+    fi
+  }
+  trap restore_policy EXIT
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  restore_policy
+  trap - EXIT
+  log "installed: ${missing[*]}"
+fi
+
+if ! command -v moto_server >/dev/null 2>&1; then
+  log "ERROR: moto_server is not on PATH." >&2
+  log "The AWS drill tests need moto 5.x's server (preinstalled on these machines)." >&2
+  log "Elsewhere install it with: pip install 'moto[server]'  (PyPI is not reachable here)." >&2
+  exit 1
+fi
+log "moto_server: $(command -v moto_server)"
+
+if [[ -f package-lock.json ]]; then
+  # `npm ls` exits non-zero when a dependency is missing or does not match package.json; only
+  # then reinstall, since `npm ci` wipes node_modules and takes a while.
+  if [[ -d node_modules ]] && npm ls --depth=0 >/dev/null 2>&1; then
+    log "node_modules matches package-lock.json; skipping npm ci"
+  else
+    log "running npm ci"
+    npm ci --no-audit --no-fund
+  fi
+else
+  log "no package-lock.json; running npm install"
+  npm install --no-audit --no-fund
+fi
+
+log "done (node $(npx --no-install node --version 2>/dev/null || echo '?'), nproc $(nproc))"
