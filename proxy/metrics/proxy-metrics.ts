@@ -1,0 +1,209 @@
+import type { WindowReport } from '../../protocol/proxy.ts';
+import type { FaultStore } from '../fault-store.ts';
+import { BucketHistogram } from './bucket-histogram.ts';
+import {
+  ERROR_OUTCOMES,
+  type ExchangeRecord,
+  type MetricsSink,
+  OUTCOMES,
+  type Outcome,
+} from './metrics-sink.ts';
+import { PrometheusText } from './prometheus-text.ts';
+import { TrafficWindow, type TrafficWindowOptions } from './traffic-window.ts';
+
+const OUTCOME_INDEX = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>;
+
+export interface ProxyMetricsOptions {
+  /** Options of each proxy's time window (ring length 300 s, 10,000 samples per cohort by default). */
+  window?: TrafficWindowOptions;
+  /**
+   * Most per-fault series kept per proxy; the oldest fault's series is dropped past this, so a
+   * long-running proxy that sees thousands of short faults keeps bounded memory. Default 500.
+   */
+  maxFaultSeries?: number;
+}
+
+/** What metrics reads from the proxies it reports on. `ProxyManager` fits. */
+export interface MetricsSource {
+  faults: Pick<FaultStore, 'forProxy' | 'on'>;
+  list(): readonly { name: string }[];
+}
+
+interface FaultStats {
+  type: string;
+  affected: number;
+  latency: BucketHistogram;
+}
+
+interface ProxyStats {
+  outcomes: Float64Array;
+  bytesIn: number;
+  bytesOut: number;
+  connections: number;
+  latency: BucketHistogram;
+  window: TrafficWindow;
+  faults: Map<string, FaultStats>;
+}
+
+/**
+ * The proxy's metrics: counters and Prometheus histograms per proxy and per fault, and a
+ * time-bucketed window per proxy for the JSON window endpoint. Every `record` is O(1) in the
+ * traffic seen so far (O(faults on that exchange) for the per-fault series).
+ */
+export class ProxyMetrics implements MetricsSink {
+  private readonly byProxy = new Map<string, ProxyStats>();
+  /** Fault id → type, learnt from the fault store as faults are applied; bounded like the series. */
+  private readonly faultTypes = new Map<string, string>();
+  private readonly opts: ProxyMetricsOptions;
+  private source: MetricsSource | undefined;
+
+  constructor(opts: ProxyMetricsOptions = {}) {
+    this.opts = opts;
+  }
+
+  /**
+   * Connects the metrics to the proxies: the active-faults gauge, the list of proxies to report
+   * (with zeros before any traffic) and each fault's type all come from here.
+   */
+  attach(source: MetricsSource): void {
+    this.source = source;
+    source.faults.on('change', (proxy) => {
+      for (const f of source.faults.forProxy(proxy)) this.rememberType(f.id, f.spec.type);
+    });
+  }
+
+  record(r: ExchangeRecord): void {
+    const s = this.stats(r.proxy);
+    s.outcomes[OUTCOME_INDEX[r.outcome]]!++;
+    s.bytesIn += r.bytesIn;
+    s.bytesOut += r.bytesOut;
+    const seconds = r.latencyMs / 1000;
+    s.latency.observe(seconds);
+    s.window.record(r.latencyMs, ERROR_OUTCOMES.has(r.outcome), r.faultIds.length > 0, r.cohort);
+    for (const id of r.faultIds) {
+      let f = s.faults.get(id);
+      if (f === undefined) f = this.addFaultSeries(s, id);
+      f.affected++;
+      f.latency.observe(seconds);
+    }
+  }
+
+  connectionOpened(proxy: string): void {
+    this.stats(proxy).connections++;
+  }
+
+  connectionClosed(proxy: string): void {
+    const s = this.stats(proxy);
+    if (s.connections > 0) s.connections--;
+  }
+
+  /** Window report of one proxy over the last `seconds` (zeros when it has seen no traffic). */
+  window(proxy: string, seconds: number, withSamples = false): WindowReport {
+    return { proxy, ...this.stats(proxy).window.report(seconds, withSamples) };
+  }
+
+  /** Everything in Prometheus text format. */
+  renderPrometheus(): string {
+    const names = new Set(this.byProxy.keys());
+    for (const p of this.source?.list() ?? []) names.add(p.name);
+    const proxies = [...names].sort().map((name) => ({ name, s: this.stats(name) }));
+    const out = new PrometheusText();
+
+    out.family(
+      'faultline_proxy_requests_total',
+      'counter',
+      'Exchanges (HTTP requests, or TCP connections) by outcome.',
+    );
+    for (const { name, s } of proxies) {
+      for (const o of OUTCOMES)
+        out.sample(
+          'faultline_proxy_requests_total',
+          { proxy: name, outcome: o },
+          s.outcomes[OUTCOME_INDEX[o]]!,
+        );
+    }
+    out.family(
+      'faultline_proxy_bytes_total',
+      'counter',
+      'Bytes through the proxy: in = from clients, out = to clients.',
+    );
+    for (const { name, s } of proxies) {
+      out.sample('faultline_proxy_bytes_total', { proxy: name, direction: 'in' }, s.bytesIn);
+      out.sample('faultline_proxy_bytes_total', { proxy: name, direction: 'out' }, s.bytesOut);
+    }
+    out.family(
+      'faultline_proxy_request_duration_seconds',
+      'histogram',
+      'Request start to response end (HTTP) or connection lifetime (TCP), seconds.',
+    );
+    for (const { name, s } of proxies)
+      out.histogram('faultline_proxy_request_duration_seconds', { proxy: name }, s.latency);
+    out.family('faultline_proxy_active_faults', 'gauge', 'Faults active on the proxy now.');
+    for (const { name } of proxies) {
+      out.sample(
+        'faultline_proxy_active_faults',
+        { proxy: name },
+        this.source?.faults.forProxy(name).length ?? 0,
+      );
+    }
+    out.family('faultline_proxy_connections', 'gauge', 'Open client connections.');
+    for (const { name, s } of proxies)
+      out.sample('faultline_proxy_connections', { proxy: name }, s.connections);
+    out.family('faultline_fault_affected_total', 'counter', 'Exchanges a fault acted on.');
+    for (const { name, s } of proxies) {
+      for (const [id, f] of s.faults)
+        out.sample('faultline_fault_affected_total', { proxy: name, fault: id, type: f.type }, f.affected);
+    }
+    out.family(
+      'faultline_fault_request_duration_seconds',
+      'histogram',
+      'Duration of exchanges a fault acted on, seconds.',
+    );
+    for (const { name, s } of proxies) {
+      for (const [id, f] of s.faults) {
+        out.histogram(
+          'faultline_fault_request_duration_seconds',
+          { proxy: name, fault: id, type: f.type },
+          f.latency,
+        );
+      }
+    }
+    return out.toString();
+  }
+
+  private stats(proxy: string): ProxyStats {
+    let s = this.byProxy.get(proxy);
+    if (s === undefined) {
+      s = {
+        outcomes: new Float64Array(OUTCOMES.length),
+        bytesIn: 0,
+        bytesOut: 0,
+        connections: 0,
+        latency: new BucketHistogram(),
+        window: new TrafficWindow(this.opts.window),
+        faults: new Map(),
+      };
+      this.byProxy.set(proxy, s);
+    }
+    return s;
+  }
+
+  private addFaultSeries(s: ProxyStats, id: string): FaultStats {
+    const f: FaultStats = {
+      type: this.faultTypes.get(id) ?? 'unknown',
+      affected: 0,
+      latency: new BucketHistogram(),
+    };
+    s.faults.set(id, f);
+    // Maps iterate in insertion order, so the first key is the oldest series.
+    if (s.faults.size > (this.opts.maxFaultSeries ?? 500)) s.faults.delete(s.faults.keys().next().value!);
+    return f;
+  }
+
+  private rememberType(id: string, type: string): void {
+    if (this.faultTypes.get(id) === type) return;
+    this.faultTypes.delete(id);
+    this.faultTypes.set(id, type);
+    if (this.faultTypes.size > 10_000) this.faultTypes.delete(this.faultTypes.keys().next().value!);
+  }
+}
