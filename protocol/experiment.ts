@@ -552,3 +552,11 @@ function valueAtPath(input: unknown, path: IssuePath): unknown {
   }
   return v;
 }
+
+/** JSON Schema (draft 2020-12) of what may be written in an experiment file; for editors. */
+export function experimentJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(Experiment, { io: 'input' }),
+    title: 'Faultline experiment (faultline/v1)',
+  };
+}
