@@ -141,6 +141,8 @@ function hasKey(input: unknown, path: readonly PropertyKey[]): boolean {
 }
 
 type Issue = z.core.$ZodIssue;
+// A key absent from the input shows up as one of these on the key's path.
+const MISSING_CODES = new Set(['invalid_type', 'invalid_value', 'invalid_union']);
 const ROOT_MISMATCH = new Set(['invalid_type', 'invalid_format', 'invalid_value', 'invalid_union']);
 
 /** How far a union option is from fitting: root type mismatches rule it out, then count key trouble. */
@@ -149,8 +151,7 @@ function optionDistance(issues: Issue[], input: unknown): number {
   for (const issue of issues) {
     if (issue.path.length === 0 && ROOT_MISMATCH.has(issue.code)) return Number.POSITIVE_INFINITY;
     if (issue.code === 'unrecognized_keys' && issue.path.length === 0) distance += issue.keys.length;
-    else if (issue.code === 'invalid_type' && issue.path.length === 1 && !hasKey(input, issue.path))
-      distance += 1;
+    else if (issue.path.length === 1 && !hasKey(input, issue.path)) distance += 1;
   }
   return distance;
 }
@@ -173,6 +174,11 @@ export function explainZodIssues(
     const full = [...prefix, ...path];
     const value = valueAt(input, path);
     const expected = describeExpected(schemaAt(schema, path));
+    if (MISSING_CODES.has(issue.code) && path.length > 0 && !hasKey(input, path)) {
+      const what = expected ? ` (expected ${expected})` : '';
+      out.push({ path: full, message: `missing required key \`${path.at(-1)}\`${what}`, at: 'parent' });
+      continue;
+    }
     switch (issue.code) {
       case 'unrecognized_keys': {
         const known = knownKeys(schemaAt(schema, path));
@@ -188,16 +194,11 @@ export function explainZodIssues(
         break;
       }
       case 'invalid_type':
-        if (value === undefined && path.length > 0 && !hasKey(input, path)) {
-          const what = expected ? ` (expected ${expected})` : '';
-          out.push({ path: full, message: `missing required key \`${path.at(-1)}\`${what}`, at: 'parent' });
-        } else {
-          out.push({
-            path: full,
-            message: `expected ${expected ?? issue.expected}, got ${showValue(value)}`,
-            at: 'value',
-          });
-        }
+        out.push({
+          path: full,
+          message: `expected ${expected ?? issue.expected}, got ${showValue(value)}`,
+          at: 'value',
+        });
         break;
       case 'too_small':
       case 'too_big': {
