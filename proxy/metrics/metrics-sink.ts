@@ -1,11 +1,24 @@
 import type { Cohort } from '../active-fault.ts';
 
 /** How one exchange (an HTTP request, or a whole TCP connection) ended. */
-export const OUTCOMES = ['ok', 'http_4xx', 'http_5xx', 'reset', 'timeout', 'upstream_error', 'client_abort'] as const;
+export const OUTCOMES = [
+  'ok',
+  'http_4xx',
+  'http_5xx',
+  'reset',
+  'timeout',
+  'upstream_error',
+  'client_abort',
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** Outcomes that count as errors in error rates. */
-export const ERROR_OUTCOMES: ReadonlySet<Outcome> = new Set(['http_5xx', 'reset', 'timeout', 'upstream_error']);
+export const ERROR_OUTCOMES: ReadonlySet<Outcome> = new Set([
+  'http_5xx',
+  'reset',
+  'timeout',
+  'upstream_error',
+]);
 
 export interface ExchangeRecord {
   proxy: string;

@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { FaultlineError } from '../../protocol/errors.ts';
+import { loadProxyConfigFile } from '../../proxy/proxy-config-file.ts';
+import { DEFAULT_ADMIN, startProxyServer } from '../../proxy/proxy-server.ts';
+import type { Command } from '../main.ts';
+
+/** How long in-flight exchanges get to finish after SIGTERM or SIGINT, ms. */
+const DRAIN_MS = 5_000;
+
+const USAGE = `usage: faultline proxy [--config FILE] [--admin HOST:PORT]
+
+  --config FILE      proxies to start: JSON or YAML, {proxies: [...]} or a Toxiproxy-style array
+  --admin HOST:PORT  admin API address (default ${DEFAULT_ADMIN}); Faultline's API under /faultline,
+                     Toxiproxy's at the root, Prometheus metrics at /metrics
+
+SIGTERM or SIGINT stops accepting, lets in-flight exchanges finish (up to ${DRAIN_MS / 1000} s) and exits 0.`;
+
+export const command: Command = {
+  summary: 'run the fault-injecting proxy (Faultline and Toxiproxy-compatible admin API)',
+  async run(argv) {
+    let args: { config?: string; admin?: string; help?: boolean };
+    try {
+      args = parseArgs({
+        args: argv,
+        options: {
+          config: { type: 'string' },
+          admin: { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+        strict: true,
+      }).values;
+    } catch (err) {
+      throw new FaultlineError('INVALID_INPUT', `${(err as Error).message}\n\n${USAGE}`);
+    }
+    if (args.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const log = pino({ name: 'faultline-proxy' }, pino.destination({ fd: 2, sync: true }));
+    const proxies = args.config ? await loadProxyConfigFile(args.config) : [];
+    const server = await startProxyServer({ admin: args.admin ?? DEFAULT_ADMIN, proxies, log });
+    console.log(`faultline proxy: admin API on ${server.adminUrl}`);
+
+    return new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) {
+          // A second signal means "now": skip the rest of the drain.
+          log.warn({ signal }, 'second signal; exiting without waiting');
+          process.exit(1);
+        }
+        stopping = true;
+        log.info({ signal, drainMs: DRAIN_MS }, 'draining');
+        server.close(DRAIN_MS).then(
+          () => {
+            log.info({}, 'stopped');
+            // Exit even if some stray handle would keep the loop alive; unref'd so it never delays.
+            setTimeout(() => process.exit(0), 1_000).unref();
+            resolve(0);
+          },
+          (err: unknown) => {
+            log.error({ err }, 'error while stopping');
+            resolve(4);
+          },
+        );
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+  },
+};
