@@ -68,7 +68,10 @@ describe('parseExperimentText', () => {
 
   it('checks params with the hook and sorts errors by position', () => {
     const hooks = { faultParams: () => z.strictObject({ delayMs: z.number().min(0) }) };
-    const text = VALID.replace('delayMs: 10', 'delayMs: fast').replace('kind: Experiment', 'kind: Experiement');
+    const text = VALID.replace('delayMs: 10', 'delayMs: fast').replace(
+      'kind: Experiment',
+      'kind: Experiement',
+    );
     expect(errorsOf(text, 'x.yaml', hooks)).toEqual([
       'x.yaml:3:7: kind: expected "Experiment", got "Experiement"',
     ]);

@@ -5,6 +5,8 @@ import { SCHEMA_FILE, schemaFileText } from '../scripts/gen-schema.ts';
 import { didYouMean, editDistance } from './did-you-mean.ts';
 import { type ExperimentInput, type ExperimentParseOptions, parseExperimentObject } from './experiment.ts';
 
+// Tests edit nested fields of this fixture freely, including into invalid shapes.
+// biome-ignore lint/suspicious/noExplicitAny: the fixture is mutated into invalid shapes on purpose
 function minimal(): ExperimentInput & { spec: Record<string, any> } {
   return {
     apiVersion: 'faultline/v1',
