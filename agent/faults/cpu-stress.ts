@@ -1,0 +1,31 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import type { AgentFault } from './agent-fault.ts';
+import { noWorkersYet, startWorkers, stopWorkers, sweepWorkers } from './worker-processes.ts';
+
+export const CpuStressParams = z.strictObject({
+  /** Share of each stressed core kept busy, 1-100 percent. */
+  percent: z.number().min(1).max(100),
+  /** Number of cores stressed (one worker process each). Default 1. */
+  cores: z.number().int().min(1).max(1024).default(1),
+});
+export type CpuStressParams = z.infer<typeof CpuStressParams>;
+
+/** Keeps `cores` worker processes each `percent` busy (duty cycle in ~10 ms slices); revert kills them. */
+export const cpuStress: AgentFault<CpuStressParams> = {
+  type: 'cpu-stress',
+  summary: 'keeps `cores` cores `percent` busy with worker processes; revert kills them',
+  params: CpuStressParams,
+  example: { percent: 50, cores: 1 },
+  undo: noWorkersYet,
+  apply: (_target, params, ctx) =>
+    // More workers than cores only share the same cores; cap so the duty cycle stays meaningful.
+    startWorkers(
+      'cpu-worker.ts',
+      Math.min(params.cores, availableParallelism()),
+      ['--percent', String(params.percent)],
+      ctx,
+    ),
+  revert: stopWorkers,
+  sweep: sweepWorkers,
+};

@@ -1,0 +1,11 @@
+import type { AnyAgentFault } from './agent-fault.ts';
+import { cpuStress } from './cpu-stress.ts';
+import { diskFill } from './disk-fill.ts';
+import { memoryHog } from './memory-hog.ts';
+import { memoryLeak } from './memory-leak.ts';
+import { processKill } from './process-kill.ts';
+
+/** Every agent fault type by name. Adding a fault is one file and one line here. */
+export const agentFaultRegistry: ReadonlyMap<string, AnyAgentFault> = new Map(
+  [memoryLeak, memoryHog, cpuStress, diskFill, processKill].map((f) => [f.type, f]),
+);

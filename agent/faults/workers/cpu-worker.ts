@@ -1,0 +1,36 @@
+// Burns --percent of one core in ~10 ms slices: busy-loops while this process's CPU time is below
+// the asked share of wall time since start, sleeps a slice otherwise. Measuring our own CPU time
+// (not wall time spent spinning) keeps the duty cycle right when the machine is busy.
+// Started by cpu-stress with the argv marker `--faultline-fault=<id>`; killed on revert.
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: { percent: { type: 'string' } },
+  allowPositionals: true,
+  strict: false,
+});
+const share = Number(values.percent) / 100;
+const SLICE_MS = 10;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+// A sliding start (reset every 2 s) so a stall long ago is not paid back with a long burst.
+const WINDOW_MS = 2_000;
+let windowStart = performance.now();
+let cpuAtStart = process.cpuUsage();
+
+for (;;) {
+  const now = performance.now();
+  if (now - windowStart > WINDOW_MS) {
+    windowStart = now;
+    cpuAtStart = process.cpuUsage();
+  }
+  const used = process.cpuUsage(cpuAtStart);
+  const cpuMs = (used.user + used.system) / 1000;
+  if (cpuMs < share * (now - windowStart)) {
+    const until = now + SLICE_MS;
+    while (performance.now() < until) {
+      // spin
+    }
+  } else {
+    Atomics.wait(sleeper, 0, 0, SLICE_MS);
+  }
+}
