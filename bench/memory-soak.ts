@@ -1,0 +1,183 @@
+// Does the proxy's memory stay flat under long-lived load? 1,000 keep-alive connections through
+// the Faultline HTTP proxy and, at the same time, 1,000 through the TCP proxy (each in its own
+// child process), at a bounded request rate, sampling each proxy's RSS every 5 s.
+// Usage: npx node bench/memory-soak.ts [--minutes 10] [--connections 1000] [--rate 1000]
+//        [--modes http,tcp] [--no-pin] [--no-write]
+// Growth is measured from the first minute's reading (t = 60 s; for runs under 2 minutes, the
+// reading at a quarter of the run) to the last reading, so start-up allocation and JIT warm-up
+// are not counted as growth. Half the traffic goes through a 0 ms latency fault, so both the
+// clean and the faulted data paths are soaked.
+import { parseArgs } from 'node:util';
+import { startBenchRun } from './support/bench-run.ts';
+import { type NodeFixture, startNodeFixture } from './support/node-fixture.ts';
+import { startNginxStatic } from './support/peers.ts';
+import { pinSelf, rssBytes } from './support/processes.ts';
+import { fmtInt, markdownTable, type TargetCheck, targetsTable } from './support/report.ts';
+import { runSoak, type SoakStats } from './support/soak-client.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '1000' },
+    modes: { type: 'string', default: 'http,tcp' },
+    'no-pin': { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const DURATION_SEC = Math.round(Number(args.minutes) * 60);
+const CONNECTIONS = Number(args.connections);
+/** Requests per second per proxy, over all its connections. */
+const RATE = Number(args.rate);
+const MODES = args.modes.split(',').map((m) => m.trim()) as ('http' | 'tcp')[];
+/** RSS sampling period, ms. */
+const SAMPLE_MS = 5_000;
+/** Where growth is measured from, s: the first minute, or a quarter of a short run. */
+const BASELINE_SEC = DURATION_SEC >= 120 ? 60 : Math.max(SAMPLE_MS / 1_000, Math.round(DURATION_SEC / 4));
+
+interface Soaked {
+  mode: 'http' | 'tcp';
+  proxy: NodeFixture;
+  samples: { tSec: number; rss: number }[];
+  /** Fewest open client connections seen after the first 10 s. */
+  minOpen: number;
+  stats?: SoakStats;
+}
+
+const mib = (bytes: number): string => (bytes / 1_048_576).toFixed(1);
+
+const run = startBenchRun('memory-soak', { pin: !args['no-pin'] });
+let exitCode = 0;
+try {
+  pinSelf(run.cpus.load);
+  const upstream = await startNginxStatic({ group: run.group, dir: run.dir, cpu: run.cpus.load });
+  const soaked: Soaked[] = [];
+  for (const mode of MODES) {
+    const proxy = await startNodeFixture(
+      run.group,
+      'faultline-proxy.ts',
+      ['--mode', mode, '--upstream', `127.0.0.1:${upstream.port}`],
+      { name: `faultline-${mode}`, cpu: run.cpus.proxy },
+    );
+    await proxy.request({
+      op: 'apply',
+      spec: { id: 'soak-latency-0', type: 'latency', params: { delayMs: 0 }, percent: 50, leaseMs: 0 },
+    });
+    soaked.push({ mode, proxy, samples: [], minOpen: Number.POSITIVE_INFINITY });
+  }
+  console.log(
+    `soaking ${MODES.join(' + ')} for ${DURATION_SEC} s: ${CONNECTIONS} connections and ${RATE} req/s per proxy`,
+  );
+  const start = performance.now();
+  const sample = (): void => {
+    const tSec = Math.round((performance.now() - start) / 1_000);
+    for (const s of soaked) s.samples.push({ tSec, rss: rssBytes(s.proxy.pid) });
+    console.log(
+      `t=${String(tSec).padStart(4)} s  ${soaked.map((s) => `${s.mode} RSS ${mib(s.samples.at(-1)!.rss)} MiB`).join('  ')}`,
+    );
+  };
+  sample();
+  const sampler = setInterval(sample, SAMPLE_MS);
+  try {
+    await Promise.all(
+      soaked.map(async (s) => {
+        s.stats = await runSoak({
+          url: `http://127.0.0.1:${s.proxy.port}/`,
+          connections: CONNECTIONS,
+          ratePerSec: RATE,
+          durationSec: DURATION_SEC,
+          onTick: (t) => {
+            if (performance.now() - start > 10_000) s.minOpen = Math.min(s.minOpen, t.open);
+          },
+        });
+      }),
+    );
+  } finally {
+    clearInterval(sampler);
+  }
+  sample();
+
+  const checks: TargetCheck[] = [];
+  const rows = soaked.map((s) => {
+    const base = s.samples.find((x) => x.tSec >= BASELINE_SEC) ?? s.samples[0]!;
+    const end = s.samples.at(-1)!;
+    const growth = ((end.rss - base.rss) / base.rss) * 100;
+    checks.push({
+      what: `${s.mode} proxy RSS growth, t=${base.tSec} s → end`,
+      measured: `${growth.toFixed(1)} %`,
+      target: '< 10 %',
+      met: growth < 10,
+    });
+    const st = s.stats!;
+    return [
+      s.mode,
+      mib(s.samples[0]!.rss),
+      `${mib(base.rss)} (t=${base.tSec} s)`,
+      mib(end.rss),
+      mib(Math.max(...s.samples.map((x) => x.rss))),
+      `${growth.toFixed(1)} %`,
+      fmtInt(st.ok),
+      fmtInt(st.errors),
+      Number.isFinite(s.minOpen) ? fmtInt(s.minOpen) : 'n/a',
+      fmtInt(st.dials),
+    ];
+  });
+  const summary = markdownTable(
+    [
+      'proxy',
+      'RSS start (MiB)',
+      'RSS baseline (MiB)',
+      'RSS end (MiB)',
+      'RSS max (MiB)',
+      'growth',
+      'requests ok',
+      'errors',
+      'fewest open connections',
+      'dials',
+    ],
+    rows,
+  );
+  // One row a minute (or every sample for short runs) keeps the series readable.
+  const everySec = DURATION_SEC >= 120 ? 60 : SAMPLE_MS / 1_000;
+  const all = soaked[0]!.samples;
+  const picked = new Set<(typeof all)[number]>([all.at(-1)!]);
+  for (let t = 0; t <= DURATION_SEC; t += everySec) {
+    const first = all.find((x) => x.tSec >= t);
+    if (first) picked.add(first);
+  }
+  const times = [...picked].map((x) => x.tSec).sort((a, b) => a - b);
+  const series = markdownTable(
+    ['t (s)', ...soaked.map((s) => `${s.mode} RSS (MiB)`)],
+    times.map((t) => [
+      String(t),
+      ...soaked.map((s) => mib(s.samples.find((x) => x.tSec === t)?.rss ?? Number.NaN)),
+    ]),
+  );
+  const short = DURATION_SEC < 600 ? [`Shortened run (${DURATION_SEC} s, not the full 10 minutes).`] : [];
+  const body = [
+    `${CONNECTIONS} keep-alive connections per proxy (one undici Client each), ${RATE} req/s per proxy round robin, ` +
+      `${DURATION_SEC} s; 50 % of requests (HTTP) or connections (TCP) under a 0 ms latency fault. ` +
+      `RSS of each proxy child from /proc every ${SAMPLE_MS / 1_000} s.`,
+    '',
+    summary,
+    '',
+    series,
+    '',
+    targetsTable(checks),
+  ].join('\n');
+  run.report(
+    body,
+    [
+      ...short,
+      ...soaked.map((s) => `Faultline ${s.mode} proxy via ${s.proxy.via}.`),
+      'Upstream: nginx static file.',
+    ],
+    !args['no-write'],
+  );
+} catch (err) {
+  console.error('memory-soak failed:', err);
+  exitCode = 1;
+} finally {
+  await run.stop();
+}
+process.exit(exitCode);

@@ -1,0 +1,293 @@
+// Faultline's proxy against nginx, HAProxy and http-proxy, side by side in one run.
+// Usage: npx node bench/proxy-throughput.ts [--rounds 3] [--duration 5] [--latency-duration 3]
+//        [--connections 32] [--no-pin] [--no-write]
+// Upstream: nginx serving a 128-byte static file (steadier than a Node upstream, so the figures
+// measure the proxies). Each peer gets two wrk runs per round: -c32 for throughput and -c1 for
+// the per-hop latency (at saturation p50 is queueing, not the hop; with one connection it is the
+// hop). Rounds interleave the peers so drift on a shared machine spreads over all of them.
+import { parseArgs } from 'node:util';
+import { type BenchRun, startBenchRun } from './support/bench-run.ts';
+import { type NodeFixture, startNodeFixture } from './support/node-fixture.ts';
+import { startHaproxy, startNginxProxy, startNginxStatic } from './support/peers.ts';
+import {
+  fmtInt,
+  fmtRatio,
+  fmtUs,
+  markdownTable,
+  median,
+  type TargetCheck,
+  targetsTable,
+} from './support/report.ts';
+import { runWrk, type WrkResult } from './support/wrk.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '5' },
+    'latency-duration': { type: 'string', default: '3' },
+    connections: { type: 'string', default: '32' },
+    'no-pin': { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const ROUNDS = Number(args.rounds);
+const DURATION_SEC = Number(args.duration);
+const LATENCY_DURATION_SEC = Number(args['latency-duration']);
+const CONNECTIONS = Number(args.connections);
+
+/** A 0 ms latency fault: the cost of having a fault on the data path, not of its delay. */
+const ZERO_LATENCY_FAULT = { id: 'bench-latency-0', type: 'latency', params: { delayMs: 0 }, leaseMs: 0 };
+
+interface Config {
+  key: string;
+  label: string;
+  port: number;
+  before?: () => Promise<unknown>;
+  after?: () => Promise<unknown>;
+}
+
+interface Measured {
+  throughput: WrkResult[];
+  latency: WrkResult[];
+}
+
+async function startFaultline(
+  run: BenchRun,
+  mode: 'tcp' | 'http',
+  upstreamPort: number,
+): Promise<NodeFixture> {
+  return startNodeFixture(
+    run.group,
+    'faultline-proxy.ts',
+    ['--mode', mode, '--upstream', `127.0.0.1:${upstreamPort}`],
+    {
+      name: `faultline-${mode}`,
+      cpu: run.cpus.proxy,
+    },
+  );
+}
+
+async function buildConfigs(
+  run: BenchRun,
+  problems: string[],
+): Promise<{ configs: Config[]; via: string[] }> {
+  const load = { group: run.group, dir: run.dir, cpu: run.cpus.load };
+  const proxied = { group: run.group, dir: run.dir, cpu: run.cpus.proxy };
+  const upstream = await startNginxStatic(load);
+  const configs: Config[] = [{ key: 'direct', label: 'direct (no proxy)', port: upstream.port }];
+  const via: string[] = [];
+  const peers: [string, string, () => Promise<{ port: number }>][] = [
+    ['nginx', 'nginx 1.22 reverse proxy', () => startNginxProxy(proxied, upstream.port)],
+    ['haproxy-http', 'HAProxy 2.6 mode http', () => startHaproxy(proxied, 'http', upstream.port)],
+    ['haproxy-tcp', 'HAProxy 2.6 mode tcp', () => startHaproxy(proxied, 'tcp', upstream.port)],
+    [
+      'http-proxy',
+      'http-proxy 1.18 (node)',
+      () =>
+        startNodeFixture(run.group, 'http-proxy-server.ts', ['--upstream', `127.0.0.1:${upstream.port}`], {
+          name: 'http-proxy',
+          cpu: run.cpus.proxy,
+        }),
+    ],
+  ];
+  for (const [key, label, start] of peers) {
+    try {
+      configs.push({ key, label, port: (await start()).port });
+    } catch (err) {
+      problems.push(`${label} did not start: ${(err as Error).message}`);
+    }
+  }
+  for (const mode of ['tcp', 'http'] as const) {
+    try {
+      const fl = await startFaultline(run, mode, upstream.port);
+      via.push(`Faultline ${mode} runs via ${fl.via}`);
+      configs.push({ key: `faultline-${mode}`, label: `Faultline ${mode}`, port: fl.port });
+      configs.push({
+        key: `faultline-${mode}-fault0`,
+        label: `Faultline ${mode} + 0 ms latency fault`,
+        port: fl.port,
+        before: () => fl.request({ op: 'apply', spec: ZERO_LATENCY_FAULT }),
+        after: () => fl.request({ op: 'reset' }),
+      });
+    } catch (err) {
+      problems.push(`Faultline ${mode} proxy did not start: ${(err as Error).message}`);
+    }
+  }
+  return { configs, via };
+}
+
+async function measure(run: BenchRun, configs: Config[]): Promise<Map<string, Measured>> {
+  const results = new Map<string, Measured>(configs.map((c) => [c.key, { throughput: [], latency: [] }]));
+  const url = (c: Config): string => `http://127.0.0.1:${c.port}/`;
+  console.log(`warm-up: 1 s per peer (${configs.length} configurations)`);
+  for (const c of configs) {
+    await c.before?.();
+    await runWrk({ url: url(c), connections: CONNECTIONS, durationSec: 1, cpu: run.cpus.load });
+    await c.after?.();
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate the starting peer each round so no peer always runs first (or last).
+    const order = configs.map((_, i) => configs[(i + round) % configs.length]!);
+    for (const c of order) {
+      await c.before?.();
+      try {
+        const t = await runWrk({
+          url: url(c),
+          connections: CONNECTIONS,
+          durationSec: DURATION_SEC,
+          cpu: run.cpus.load,
+        });
+        const l = await runWrk({
+          url: url(c),
+          connections: 1,
+          durationSec: LATENCY_DURATION_SEC,
+          cpu: run.cpus.load,
+        });
+        results.get(c.key)!.throughput.push(t);
+        results.get(c.key)!.latency.push(l);
+        console.log(
+          `round ${round + 1}/${ROUNDS} ${c.label.padEnd(38)} ${fmtInt(t.requestsPerSec).padStart(7)} req/s` +
+            `  c1 p50 ${fmtUs(l.p50Us)}  errors ${t.socketErrors + t.non2xx + l.socketErrors + l.non2xx}`,
+        );
+      } finally {
+        await c.after?.();
+      }
+    }
+  }
+  return results;
+}
+
+interface Row {
+  rps: number;
+  p50: number;
+  p99: number;
+  c1p50: number;
+  c1p99: number;
+  errors: number;
+}
+
+function summarize(m: Measured): Row {
+  return {
+    rps: median(m.throughput.map((r) => r.requestsPerSec)),
+    p50: median(m.throughput.map((r) => r.p50Us)),
+    p99: median(m.throughput.map((r) => r.p99Us)),
+    c1p50: median(m.latency.map((r) => r.p50Us)),
+    c1p99: median(m.latency.map((r) => r.p99Us)),
+    errors: [...m.throughput, ...m.latency].reduce((a, r) => a + r.socketErrors + r.non2xx, 0),
+  };
+}
+
+function targets(rows: Map<string, Row>, direct: Row): TargetCheck[] {
+  const get = (k: string): Row | undefined => rows.get(k);
+  const ratio = (a?: Row, b?: Row): number => (a && b ? a.rps / b.rps : Number.NaN);
+  const added = (r?: Row): number => (r ? r.c1p50 - direct.c1p50 : Number.NaN);
+  const check = (what: string, value: number, goal: string, ok: (v: number) => boolean, fmt = fmtRatio) => ({
+    what,
+    measured: fmt(value),
+    target: goal,
+    met: Number.isFinite(value) ? ok(value) : undefined,
+  });
+  return [
+    check(
+      'TCP req/s ÷ HAProxy (tcp) req/s',
+      ratio(get('faultline-tcp'), get('haproxy-tcp')),
+      '≥ 0.7',
+      (v) => v >= 0.7,
+    ),
+    check('TCP added p50 (c1, vs direct)', added(get('faultline-tcp')), '≤ 80 µs', (v) => v <= 80, fmtUs),
+    check(
+      'HTTP req/s ÷ http-proxy req/s',
+      ratio(get('faultline-http'), get('http-proxy')),
+      '≥ 1.6',
+      (v) => v >= 1.6,
+    ),
+    check('HTTP added p50 (c1, vs direct)', added(get('faultline-http')), '≤ 150 µs', (v) => v <= 150, fmtUs),
+    check(
+      'TCP 0 ms fault cost: req/s with ÷ without',
+      ratio(get('faultline-tcp-fault0'), get('faultline-tcp')),
+      '≥ 0.9',
+      (v) => v >= 0.9,
+    ),
+    check(
+      'HTTP 0 ms fault cost: req/s with ÷ without',
+      ratio(get('faultline-http-fault0'), get('faultline-http')),
+      '≥ 0.9',
+      (v) => v >= 0.9,
+    ),
+  ];
+}
+
+function render(configs: Config[], results: Map<string, Measured>): { body: string; allMet: boolean } {
+  const rows = new Map(configs.map((c) => [c.key, summarize(results.get(c.key)!)]));
+  const direct = rows.get('direct')!;
+  const table = markdownTable(
+    [
+      'peer',
+      `req/s (c${CONNECTIONS})`,
+      `p50 (c${CONNECTIONS})`,
+      `p99 (c${CONNECTIONS})`,
+      'p50 (c1)',
+      'p99 (c1)',
+      'added p50 (c1)',
+      'added p99 (c1)',
+      'errors',
+    ],
+    configs.map((c) => {
+      const r = rows.get(c.key)!;
+      const isDirect = c.key === 'direct';
+      return [
+        c.label,
+        fmtInt(r.rps),
+        fmtUs(r.p50),
+        fmtUs(r.p99),
+        fmtUs(r.c1p50),
+        fmtUs(r.c1p99),
+        isDirect ? '—' : fmtUs(r.c1p50 - direct.c1p50),
+        isDirect ? '—' : fmtUs(r.c1p99 - direct.c1p99),
+        String(r.errors),
+      ];
+    }),
+  );
+  const ours = configs.filter((c) => c.key.startsWith('faultline'));
+  const theirs = configs.filter((c) => !c.key.startsWith('faultline') && c.key !== 'direct');
+  const ratioTable = markdownTable(
+    ['req/s ratio (ours ÷ theirs)', ...theirs.map((t) => t.label)],
+    ours.map((o) => [o.label, ...theirs.map((t) => fmtRatio(rows.get(o.key)!.rps / rows.get(t.key)!.rps))]),
+  );
+  const checks = targets(rows, direct);
+  const body = [
+    `Medians over ${ROUNDS} interleaved rounds; each round: \`wrk -t1 -c${CONNECTIONS} -d${DURATION_SEC}s --latency\` ` +
+      `for throughput, then \`wrk -t1 -c1 -d${LATENCY_DURATION_SEC}s --latency\` for per-hop latency. ` +
+      '"added" = this peer minus direct, at c1.',
+    '',
+    table,
+    '',
+    ratioTable,
+    '',
+    targetsTable(checks),
+  ].join('\n');
+  return { body, allMet: checks.every((c) => c.met === true) };
+}
+
+const run = startBenchRun('proxy-throughput', { pin: !args['no-pin'] });
+let exitCode = 0;
+try {
+  const problems: string[] = [];
+  const { configs, via } = await buildConfigs(run, problems);
+  const results = await measure(run, configs);
+  const { body, allMet } = render(configs, results);
+  const notes = [
+    'Upstream: nginx (1 worker) serving a 128-byte static file; every peer single-process, one thread or worker.',
+    ...via,
+    ...problems.map((p) => `PROBLEM: ${p}`),
+  ];
+  run.report(body, notes, !args['no-write']);
+  if (problems.length) exitCode = 1;
+  if (!allMet) console.log('some targets missed or not measured (see the targets table)');
+} catch (err) {
+  console.error('proxy-throughput failed:', err);
+  exitCode = 1;
+} finally {
+  await run.stop();
+}
+process.exit(exitCode);
