@@ -25,9 +25,12 @@ export class FaultStore extends EventEmitter<FaultStoreEvents> {
   private readonly byId = new Map<string, ActiveFault>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
+  private readonly modeOf: (proxy: string) => ProxyMode | undefined;
+
   /** @param modeOf tells the mode of a proxy by name, or undefined when there is no such proxy. */
-  constructor(private readonly modeOf: (proxy: string) => ProxyMode | undefined) {
+  constructor(modeOf: (proxy: string) => ProxyMode | undefined) {
     super();
+    this.modeOf = modeOf;
   }
 
   forProxy(proxy: string): readonly ActiveFault[] {
