@@ -20,7 +20,7 @@ describe('proxyMetrics probe', () => {
     srv = await startTestServer((req, res) => {
       lastUrl = req.url ?? '';
       const m = /^\/faultline\/proxies\/([^/]+)\/window\?seconds=(\d+)$/.exec(req.url ?? '');
-      if (!m || m[1] !== 'checkout') {
+      if (m?.[1] !== 'checkout') {
         res.writeHead(404, { 'content-type': 'application/json' });
         return void res.end(JSON.stringify({ code: 'NOT_FOUND', message: 'no proxy', details: {} }));
       }
