@@ -1,0 +1,437 @@
+import { type IncomingHttpHeaders, type IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { pipeline, Readable, type Transform, type Writable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { type ErrorCode, FaultlineError } from '../../protocol/errors.ts';
+import type { ActiveFault, Cohort } from '../active-fault.ts';
+import type { Logger } from '../listener.ts';
+import type { MetricsSink, Outcome } from '../metrics/metrics-sink.ts';
+import type { RequestFacts } from '../request-match.ts';
+import { forwardRequestHeaders, stripResponseHeaders } from './hop-headers.ts';
+import type { FaultResponse, FaultStep, HttpExchangeView, HttpFault, UpstreamHead } from './http-fault.ts';
+import { readBoundedBody } from './read-body.ts';
+
+/** What every exchange of one listener shares; owned by HttpProxyListener. */
+export interface ExchangeHost {
+  readonly proxy: string;
+  readonly upstream: string;
+  readonly dispatcher: Dispatcher;
+  readonly metrics: MetricsSink;
+  readonly log: Logger;
+  /** How long to wait for the upstream's response head, ms. */
+  readonly headersTimeoutMs: number;
+  /** Longest pause between two body chunks from the upstream, ms. */
+  readonly bodyTimeoutMs: number;
+  /** Exchanges held open by a `hold` (timeout fault), so they can be closed when their fault goes. */
+  readonly held: Set<HttpExchange>;
+  exchangeEnded(ex: HttpExchange): void;
+}
+
+/** node:http response that knows its exchange, so one shared 'close' listener serves every request. */
+export class ProxyResponse extends ServerResponse<IncomingMessage> {
+  exchange: HttpExchange | undefined;
+}
+
+type Fault = ActiveFault<HttpFault>;
+const NO_IDS: readonly string[] = Object.freeze([]);
+const UPSTREAM_TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function noop(): void {}
+
+function onResponseClose(this: ProxyResponse): void {
+  this.exchange?.closed();
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+function outcomeOf(status: number): Outcome {
+  return status >= 500 ? 'http_5xx' : status >= 400 ? 'http_4xx' : 'ok';
+}
+
+/**
+ * One request through the proxy: runs the faults that admit it, forwards it with undici (this
+ * object is the dispatch handler, so the clean path allocates no closures), streams the answer
+ * back, and reports one metrics record when the client side closes.
+ */
+export class HttpExchange implements HttpExchangeView, Dispatcher.DispatchHandler {
+  readonly req: IncomingMessage;
+  readonly res: ProxyResponse;
+  readonly startedAt: number;
+  private readonly host: ExchangeHost;
+  facts!: RequestFacts;
+  query = '';
+  body: Buffer | undefined;
+  ended = false;
+  /** Id of the fault whose hook is running; a `hold` belongs to it. */
+  holdFaultId: string | undefined;
+  private acting: Fault[] | undefined;
+  private cohort: Cohort | undefined;
+  private downstream: Fault[] | undefined;
+  private forwardBody: Buffer | Readable | null = null;
+  private controller: Dispatcher.DispatchController | undefined;
+  private sink: Writable;
+  /** Response chunks that arrived while downstream faults decided; undefined when not deciding. */
+  private pending: Buffer[] | undefined;
+  private pendingEnd = false;
+  private outcome: Outcome | undefined;
+  /** The proxy gave up on the upstream request (a fault answered, or the client left). */
+  private abandoned = false;
+  /** Kept here: node detaches `req.socket` once the response is done. */
+  private readonly socket: Socket;
+  private readonly bytesReadAtStart: number;
+  private readonly bytesWrittenAtStart: number;
+  private wake: (() => void) | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private holdTimer: NodeJS.Timeout | undefined;
+
+  constructor(host: ExchangeHost, req: IncomingMessage, res: ProxyResponse) {
+    this.host = host;
+    this.req = req;
+    this.res = res;
+    this.sink = res;
+    this.startedAt = performance.now();
+    this.socket = req.socket;
+    this.bytesReadAtStart = this.socket.bytesRead;
+    this.bytesWrittenAtStart = this.socket.bytesWritten;
+    res.exchange = this;
+    res.once('close', onResponseClose);
+    // A client that goes away mid-body makes the request emit 'error'; the 'close' path handles it.
+    req.on('error', noop);
+  }
+
+  /** Runs the exchange. With no active fault this is a straight forward with no fault logic at all. */
+  start(faults: readonly Fault[]): void {
+    if (faults.length === 0) {
+      this.forward();
+      return;
+    }
+    this.runFaults(faults).catch((err: unknown) => this.fail(err));
+  }
+
+  // ---- fault-facing API (HttpExchangeView) ----
+
+  waitUntil(atMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const tick = (): void => {
+        const left = atMs - performance.now();
+        if (this.ended || left <= 0) {
+          this.wake = undefined;
+          this.wakeTimer = undefined;
+          resolve();
+          return;
+        }
+        // Timers fire on whole ms and can be a little early against the monotonic clock: re-check.
+        this.wakeTimer = setTimeout(tick, Math.ceil(left));
+      };
+      this.wake = tick;
+      tick();
+    });
+  }
+
+  respond(r: FaultResponse): void {
+    if (this.ended || this.res.headersSent) return;
+    this.abortUpstream();
+    this.pending = undefined;
+    const body = r.body ?? '';
+    const headers: Record<string, string | number> = { ...r.headers };
+    headers['content-length'] = Buffer.byteLength(body);
+    this.res.writeHead(r.status, headers);
+    this.res.end(body);
+  }
+
+  reset(): void {
+    if (this.ended) return;
+    this.outcome = 'reset';
+    this.abortUpstream();
+    const socket = this.socket;
+    if (typeof socket.resetAndDestroy === 'function' && !socket.destroyed) socket.resetAndDestroy();
+    else socket.destroy();
+  }
+
+  hold(timeoutMs: number): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    this.outcome = 'timeout';
+    this.abortUpstream();
+    this.host.held.add(this);
+    if (timeoutMs > 0) this.holdTimer = setTimeout(() => this.closeHeld(), timeoutMs);
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  /** Ends a held exchange by closing the client's socket (a FIN: the client sees the connection close). */
+  closeHeld(): void {
+    if (!this.ended) this.res.destroy();
+  }
+
+  // ---- fault pipeline ----
+
+  private async runFaults(faults: readonly Fault[]): Promise<void> {
+    const req = this.req;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    this.query = q < 0 ? '' : url.slice(q + 1);
+    const facts = { method: req.method ?? 'GET', path: q < 0 ? url : url.slice(0, q), headers: req.headers };
+    this.facts = facts;
+    for (const f of faults) {
+      if (f.behavior.needsBody?.(req) && hasBody(req)) {
+        const read = await readBoundedBody(req);
+        this.body = read.body;
+        this.forwardBody = read.forward;
+        break;
+      }
+    }
+    if (this.ended) return;
+    for (const f of faults) {
+      if (f.spec.cohort) {
+        this.cohort = f.cohortOf(req.headers);
+        break;
+      }
+    }
+    let acting: Fault[] | undefined;
+    for (const f of faults) {
+      if (f.behavior.accepts && !f.behavior.accepts(this)) continue;
+      if (!f.admit(facts, this.cohort)) continue;
+      acting ??= [];
+      acting.push(f);
+    }
+    this.acting = acting;
+    if (!acting) {
+      this.forward();
+      return;
+    }
+    const throttles: Transform[] = [];
+    for (const f of acting) {
+      if (f.spec.direction === 'downstream') {
+        this.downstream ??= [];
+        this.downstream.push(f);
+        continue;
+      }
+      if (f.behavior.onRequest) {
+        this.holdFaultId = f.id;
+        const step = await f.behavior.onRequest(this);
+        if (step === 'handled' || this.ended || this.res.headersSent) return;
+      }
+      if (f.behavior.throttle) throttles.push(f.behavior.throttle());
+    }
+    if (throttles.length && hasBody(req)) {
+      const source = this.forwardBody ?? req;
+      const body = Buffer.isBuffer(source) ? Readable.from([source]) : source;
+      this.forwardBody = pipeline([body, ...throttles], noop) as unknown as Readable;
+    }
+    this.forward();
+  }
+
+  private async runDownstream(head: UpstreamHead): Promise<FaultStep> {
+    for (const f of this.downstream!) {
+      if (!f.behavior.onResponse) continue;
+      this.holdFaultId = f.id;
+      const step = await f.behavior.onResponse(this, head);
+      if (step === 'handled' || this.ended || this.res.headersSent) return 'handled';
+    }
+    return 'continue';
+  }
+
+  // ---- forwarding (undici dispatch handler) ----
+
+  private forward(): void {
+    const req = this.req;
+    let path = req.url ?? '/';
+    if (path.charCodeAt(0) !== 47 /* '/' */) {
+      // Absolute-form (`GET http://host/x`) as sent to forward proxies; `*` and junk get a 400.
+      try {
+        const u = new URL(path);
+        path = u.pathname + u.search;
+      } catch {
+        this.answerError('INVALID_INPUT', `cannot forward request target ${JSON.stringify(path)}`, 400);
+        return;
+      }
+    }
+    const body = this.forwardBody ?? (hasBody(req) ? req : null);
+    try {
+      this.host.dispatcher.dispatch(
+        {
+          path,
+          method: req.method as Dispatcher.HttpMethod,
+          headers: forwardRequestHeaders(req.rawHeaders, req.headers.connection, this.socket.remoteAddress),
+          body,
+          headersTimeout: this.host.headersTimeoutMs,
+          bodyTimeout: this.host.bodyTimeoutMs,
+        },
+        this,
+      );
+    } catch (err) {
+      this.answerError('INVALID_INPUT', `cannot forward request: ${(err as Error).message}`, 400);
+    }
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abandoned || this.ended || this.res.headersSent)
+      controller.abort(new Error('exchange already ended'));
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    statusMessage?: string,
+  ): void {
+    if (statusCode < 200) return; // 1xx informational heads are not relayed
+    if (this.ended || this.res.headersSent) {
+      controller.abort(new Error('exchange already ended'));
+      return;
+    }
+    stripResponseHeaders(headers);
+    if (!this.downstream) {
+      this.writeHead(statusCode, statusMessage, headers);
+      return;
+    }
+    controller.pause();
+    this.pending = [];
+    const head: UpstreamHead = { statusCode, headers, receivedAt: performance.now() };
+    this.runDownstream(head).then(
+      (step) => {
+        const pending = this.pending;
+        this.pending = undefined;
+        if (step === 'handled' || this.ended || this.res.headersSent) {
+          this.abortUpstream();
+          return;
+        }
+        this.writeHead(statusCode, statusMessage, headers);
+        for (const chunk of pending ?? []) this.sink.write(chunk);
+        if (this.pendingEnd) this.sink.end();
+        else controller.resume();
+      },
+      (err: unknown) => this.fail(err),
+    );
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.pending) {
+      this.pending.push(chunk);
+      return;
+    }
+    if (!this.sink.write(chunk)) {
+      controller.pause();
+      this.sink.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.pending) this.pendingEnd = true;
+    else this.sink.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.ended || this.abandoned) return;
+    const code = (err as { code?: string }).code ?? '';
+    if (this.res.headersSent) {
+      // The upstream broke off mid-response: the client must not take a truncated body as whole.
+      this.outcome = 'upstream_error';
+      this.res.destroy();
+      return;
+    }
+    this.pending = undefined;
+    if (UPSTREAM_TIMEOUT_CODES.has(code)) {
+      this.outcome = 'timeout';
+      this.answerError(
+        'UPSTREAM_TIMEOUT',
+        `upstream ${this.host.upstream} did not answer in time`,
+        504,
+        code,
+      );
+    } else {
+      this.outcome = 'upstream_error';
+      this.answerError(
+        'UPSTREAM_UNAVAILABLE',
+        `upstream ${this.host.upstream} is unavailable: ${err.message}`,
+        502,
+        code,
+      );
+    }
+  }
+
+  private writeHead(
+    statusCode: number,
+    statusMessage: string | undefined,
+    headers: IncomingHttpHeaders,
+  ): void {
+    const res = this.res;
+    if (statusMessage) res.writeHead(statusCode, statusMessage, headers);
+    else res.writeHead(statusCode, headers);
+    const throttles: Transform[] = [];
+    for (const f of this.downstream ?? []) if (f.behavior.throttle) throttles.push(f.behavior.throttle());
+    if (throttles.length) {
+      this.sink = throttles[0]!;
+      pipeline([...throttles, res], noop);
+    }
+  }
+
+  private answerError(code: ErrorCode, message: string, status: number, cause?: string): void {
+    if (this.ended || this.res.headersSent) {
+      this.res.destroy();
+      return;
+    }
+    const details: Record<string, unknown> = { proxy: this.host.proxy, upstream: this.host.upstream };
+    if (cause) details.cause = cause;
+    const body = JSON.stringify(new FaultlineError(code, message, details).toBody());
+    this.res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    });
+    this.res.end(body);
+  }
+
+  private fail(err: unknown): void {
+    if (this.ended) return;
+    this.host.log.error({ proxy: this.host.proxy, err }, 'http fault pipeline failed');
+    this.abortUpstream();
+    this.answerError('INTERNAL', `proxy failed: ${(err as Error)?.message ?? String(err)}`, 500);
+  }
+
+  private abortUpstream(): void {
+    this.abandoned = true;
+    const c = this.controller;
+    if (c && !c.aborted) c.abort(new Error('exchange ended by the proxy'));
+  }
+
+  /** The client side closed (response done, reset, or client gone): settle and report once. */
+  closed(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const res = this.res;
+    res.exchange = undefined;
+    const finished = res.writableFinished;
+    if (!finished) this.abortUpstream();
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.host.held.delete(this);
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+    const acting = this.acting;
+    if (acting) for (const f of acting) f.release();
+    const socket = this.socket;
+    this.host.metrics.record({
+      proxy: this.host.proxy,
+      faultIds: acting ? acting.map((f) => f.id) : NO_IDS,
+      cohort: this.cohort,
+      outcome: this.outcome ?? (finished ? outcomeOf(res.statusCode) : 'client_abort'),
+      status: res.headersSent ? res.statusCode : undefined,
+      latencyMs: performance.now() - this.startedAt,
+      // Body bytes as declared; chunked bodies are counted off the socket (approximate under pipelining).
+      bytesIn: Number(this.req.headers['content-length']) || socket.bytesRead - this.bytesReadAtStart,
+      bytesOut: socket.bytesWritten - this.bytesWrittenAtStart,
+    });
+    this.host.exchangeEnded(this);
+  }
+}
