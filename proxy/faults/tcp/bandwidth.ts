@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import type { TcpFault } from '../../tcp/tcp-fault.ts';
+import type { FaultDefinition } from '../fault-definition.ts';
+
+/** Bytes are let through in pieces of this much time's worth, ms. */
+const SLICE_MS = 50;
+
+export const TcpBandwidthParams = z.strictObject({
+  /** Most bytes per second in the direction, in KB (1 KB = 1024 bytes) per second. */
+  rateKbPerSec: z.number().positive(),
+});
+export type TcpBandwidthParams = z.infer<typeof TcpBandwidthParams>;
+
+export const tcpBandwidthFault: FaultDefinition<TcpBandwidthParams, TcpFault> = {
+  type: 'bandwidth',
+  mode: 'tcp',
+  summary: 'Limits the direction to rateKbPerSec (KB = 1024 bytes), slicing chunks and pacing the pieces.',
+  params: TcpBandwidthParams,
+  directions: ['upstream', 'downstream'],
+  example: { rateKbPerSec: 8 },
+  create({ rateKbPerSec }) {
+    const bytesPerMs = (rateKbPerSec * 1024) / 1000;
+    const slice = Math.max(1, Math.floor(bytesPerMs * SLICE_MS));
+    return {
+      scope: 'connection',
+      open() {
+        // When the last byte let through so far has "finished sending" (performance.now() ms).
+        // Pacing against this clock, not against each sleep, keeps timer overshoot from adding up.
+        let clock = 0;
+        return {
+          async onChunk(chunk, link) {
+            const data = chunk.data;
+            for (let off = 0; off < data.length; off += slice) {
+              const piece = data.subarray(off, off + slice);
+              const now = performance.now();
+              clock = Math.max(clock, now) + piece.length / bytesPerMs;
+              await link.sleep(clock - now);
+              await link.forward(piece);
+            }
+          },
+        };
+      },
+    };
+  },
+};
