@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import { ProxyExecutor } from '../../controller/dispatch/proxy-executor.ts';
+import { planRun, type RunPlan } from '../../controller/engine/run-plan.ts';
+import { EXIT_CODES } from '../../protocol/verdict.ts';
+import type { Command } from '../main.ts';
+import { loadExperiment } from './run.ts';
+
+const USAGE = `usage: faultline plan <experiment> [--json] [--proxy-admin URL]
+
+Dry run: prints the resolved targets, each fault with its undo recipe, the guards and the
+predicted blast radius. Applies nothing and contacts nothing.`;
+
+/** Admin URL shown in undo recipes when the proxies would be started in-process (port chosen at run time). */
+const IN_PROCESS_ADMIN = 'http://127.0.0.1:0';
+
+function ms(n: number): string {
+  return n >= 1000 ? `${n / 1000}s` : `${n}ms`;
+}
+
+export function formatPlan(plan: RunPlan): string {
+  const out = [`plan for ${plan.experiment} (nothing is applied)`, '', 'targets:'];
+  for (const t of plan.targets) out.push(`  ${t.name}: proxy ${t.proxy}`);
+  out.push('', 'faults:');
+  for (const f of plan.faults) {
+    const r = f.request;
+    out.push(
+      `  [${f.step}] ${r.type} on ${r.targetName} (proxy ${r.target.proxy}, ${r.direction}) ${JSON.stringify(r.params)}`,
+      `      ${r.percent}% of ${r.match ? `requests matching ${JSON.stringify(r.match)}` : 'all traffic'}, from +${ms(f.startOffsetMs)} for ${ms(f.durationMs)}`,
+      `      id ${f.id}`,
+      `      undo: ${f.undo.http.method} ${f.undo.http.url}  (and its lease expires on its own)`,
+    );
+  }
+  if (plan.rampUp)
+    out.push(
+      '',
+      `ramp: ${plan.rampUp.stages.join('% → ')}%, ${ms(plan.rampUp.stageDurationMs)} per stage, only while the hypothesis holds`,
+    );
+  out.push('', 'guards:');
+  if (plan.guards.length === 0) out.push('  (none: only the hypothesis before and after)');
+  for (const g of plan.guards) out.push(`  ${g.name}: ${g.summary}`);
+  const b = plan.blastRadius;
+  out.push(
+    '',
+    'predicted blast radius:',
+    `  targets ${b.targets.join(', ') || '(none)'} on proxies ${b.proxies.join(', ') || '(none)'}`,
+    `  at most ${b.maxPercent}% of matching traffic, ${b.maxConcurrentFaults} fault(s) at once, longest ${ms(b.longestFaultMs)}`,
+    `  faults on for about ${ms(plan.predictedRunningMs)} unless a guard aborts sooner`,
+  );
+  return out.join('\n');
+}
+
+export const command: Command = {
+  summary: 'dry run: targets, faults with their undo, guards, blast radius',
+  async run(argv) {
+    let parsed: { values: { json?: boolean; 'proxy-admin'?: string; help?: boolean }; positionals: string[] };
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          json: { type: 'boolean' },
+          'proxy-admin': { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      });
+    } catch (err) {
+      console.error(`faultline plan: ${(err as Error).message}\n\n${USAGE}`);
+      return EXIT_CODES.invalid;
+    }
+    if (parsed.values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (parsed.positionals.length !== 1) {
+      console.error(USAGE);
+      return EXIT_CODES.invalid;
+    }
+    let plan: RunPlan;
+    try {
+      const experiment = loadExperiment(parsed.positionals[0]!);
+      const adminUrl = parsed.values['proxy-admin'] ?? experiment.spec.proxyAdmin ?? IN_PROCESS_ADMIN;
+      // Only used for undo recipes; never contacts the admin API (nothing is applied).
+      const executor = new ProxyExecutor({ adminUrl });
+      plan = planRun(experiment, 'plan', executor);
+      await executor.close();
+    } catch (err) {
+      console.error((err as Error).message);
+      return EXIT_CODES.invalid;
+    }
+    if (parsed.values.json) {
+      const { faults, ...rest } = plan;
+      console.log(JSON.stringify({ ...rest, faults: faults.map(({ stepSpec: _s, ...f }) => f) }, null, 2));
+    } else {
+      console.log(formatPlan(plan));
+    }
+    return 0;
+  },
+};

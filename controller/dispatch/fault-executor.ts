@@ -1,0 +1,71 @@
+import type { CohortRule, Direction, FaultMatch } from '../../protocol/proxy.ts';
+
+/** A fault the engine wants applied to one resolved target. */
+export interface FaultRequest {
+  /** Chosen by the engine (`<runId>.<step>`), so a retried apply or a ramp re-apply is idempotent. */
+  id: string;
+  /** The experiment's name for the target (`spec.targets` key). */
+  targetName: string;
+  target: { kind: 'proxy'; proxy: string };
+  type: string;
+  direction: Direction;
+  params: Record<string, unknown>;
+  /** Share affected, 0-100. */
+  percent: number;
+  match?: FaultMatch;
+  cohort?: CohortRule;
+  seed?: number;
+  maxConcurrent?: number;
+}
+
+/** How to undo a fault without the process that applied it; journaled before the apply. */
+export interface UndoRecipe {
+  kind: 'proxy-fault';
+  adminUrl: string;
+  proxy: string;
+  faultId: string;
+  http: { method: 'DELETE'; url: string };
+}
+
+export interface FaultHandle {
+  id: string;
+  request: FaultRequest;
+  undo: UndoRecipe;
+  /** Epoch ms the apply was confirmed. */
+  appliedAt: number;
+  /** Lease in ms the fault was applied with. */
+  leaseMs: number;
+}
+
+/** Callbacks the engine passes so lease events land in the journal. */
+export interface ExecutorEvents {
+  renewed?(handle: FaultHandle, expiresAt: number | null): void;
+  /** The target no longer has the fault (lease ran out, target restarted); no more renewals. */
+  lost?(handle: FaultHandle, reason: string): void;
+}
+
+/**
+ * Applies faults to one kind of target and keeps their leases alive. The proxy executor is the
+ * first; an agent executor comes later behind the same interface.
+ */
+export interface FaultExecutor {
+  /** The undo recipe `apply` would produce; written to the journal before applying. */
+  undoFor(request: FaultRequest): UndoRecipe;
+  /** Applies with a lease and starts renewing it every lease/3. */
+  apply(request: FaultRequest): Promise<FaultHandle>;
+  /** Re-applies with the same id (ramp stages change `percent`). */
+  update(handle: FaultHandle, changes: Partial<Pick<FaultRequest, 'percent'>>): Promise<FaultHandle>;
+  /** Renews one lease now. Rejects with LEASE_EXPIRED when the target no longer has the fault. */
+  renew(handle: FaultHandle): Promise<void>;
+  /**
+   * Removes the fault and confirms it is gone. Idempotent. Resolves `wasActive: false` when it
+   * was already gone (expired or reverted before).
+   */
+  revert(handle: FaultHandle): Promise<{ wasActive: boolean }>;
+  /** Reverts every fault this executor applied and has not reverted, all at once. */
+  revertAll(): Promise<{ reverted: FaultHandle[]; failed: { handle: FaultHandle; error: Error }[] }>;
+  /** Faults applied and not yet reverted. */
+  active(): FaultHandle[];
+  /** Stops renewal timers and closes connections (does not revert). */
+  close(): Promise<void>;
+}

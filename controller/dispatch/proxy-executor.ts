@@ -1,0 +1,207 @@
+import { FaultlineError, isFaultlineError } from '../../protocol/errors.ts';
+import type { ProxyFaultSpecInput, ProxyFaultView } from '../../protocol/proxy.ts';
+import { AdminClient } from './admin-client.ts';
+import type {
+  ExecutorEvents,
+  FaultExecutor,
+  FaultHandle,
+  FaultRequest,
+  UndoRecipe,
+} from './fault-executor.ts';
+
+/** Options for {@link ProxyExecutor}. */
+export interface ProxyExecutorOptions {
+  /** Proxy admin base URL, e.g. `http://127.0.0.1:8474`. */
+  adminUrl: string;
+  /** Lease in ms each fault is applied with; renewed every lease/3. Default 5000. */
+  leaseMs?: number;
+  /** How long a revert keeps retrying an unreachable admin API, ms. Default 5000 (the lease ends it anyway). */
+  revertRetryMs?: number;
+  events?: ExecutorEvents;
+}
+
+interface Entry {
+  handle: FaultHandle;
+  timer: NodeJS.Timeout | null;
+  /** Set once a revert started, so a renewal failing meanwhile is not reported as a loss. */
+  reverting: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Applies faults to a Faultline proxy through its admin API, each with a lease it keeps renewing. */
+export class ProxyExecutor implements FaultExecutor {
+  private readonly client: AdminClient;
+  private readonly leaseMs: number;
+  private readonly revertRetryMs: number;
+  private readonly events: ExecutorEvents;
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(opts: ProxyExecutorOptions) {
+    this.client = new AdminClient({ baseUrl: opts.adminUrl });
+    this.leaseMs = opts.leaseMs ?? 5_000;
+    this.revertRetryMs = opts.revertRetryMs ?? 5_000;
+    this.events = opts.events ?? {};
+  }
+
+  undoFor(request: FaultRequest): UndoRecipe {
+    return {
+      kind: 'proxy-fault',
+      adminUrl: this.client.baseUrl,
+      proxy: request.target.proxy,
+      faultId: request.id,
+      http: { method: 'DELETE', url: this.client.url(`/faultline/faults/${encodeURIComponent(request.id)}`) },
+    };
+  }
+
+  async apply(request: FaultRequest): Promise<FaultHandle> {
+    const spec: ProxyFaultSpecInput = {
+      id: request.id,
+      type: request.type,
+      direction: request.direction,
+      params: request.params,
+      percent: request.percent,
+      leaseMs: this.leaseMs,
+      ...(request.match ? { match: request.match } : {}),
+      ...(request.cohort ? { cohort: request.cohort } : {}),
+      ...(request.seed === undefined ? {} : { seed: request.seed }),
+      ...(request.maxConcurrent === undefined ? {} : { maxConcurrent: request.maxConcurrent }),
+    };
+    try {
+      await this.client.send<ProxyFaultView>(
+        'POST',
+        `/faultline/proxies/${encodeURIComponent(request.target.proxy)}/faults`,
+        spec,
+      );
+    } catch (err) {
+      const code =
+        isFaultlineError(err) && err.code !== 'UPSTREAM_UNAVAILABLE' ? err.code : 'FAULT_APPLY_FAILED';
+      throw new FaultlineError(
+        code,
+        `applying ${request.type} to proxy ${request.target.proxy} failed: ${(err as Error).message}`,
+        {
+          faultId: request.id,
+          ...(isFaultlineError(err) ? err.details : {}),
+        },
+        { cause: err },
+      );
+    }
+    const handle: FaultHandle = {
+      id: request.id,
+      request,
+      undo: this.undoFor(request),
+      appliedAt: Date.now(),
+      leaseMs: this.leaseMs,
+    };
+    const previous = this.entries.get(request.id);
+    if (previous?.timer) clearInterval(previous.timer);
+    this.entries.set(request.id, { handle, timer: this.startRenewing(handle), reverting: false });
+    return handle;
+  }
+
+  async update(handle: FaultHandle, changes: Partial<Pick<FaultRequest, 'percent'>>): Promise<FaultHandle> {
+    return this.apply({ ...handle.request, ...changes });
+  }
+
+  async renew(handle: FaultHandle): Promise<void> {
+    const view = await this.client.send<ProxyFaultView>(
+      'POST',
+      `/faultline/faults/${encodeURIComponent(handle.id)}/renew`,
+      {
+        leaseMs: handle.leaseMs,
+      },
+    );
+    this.events.renewed?.(handle, view.body?.expiresAt ?? null);
+  }
+
+  async revert(handle: FaultHandle): Promise<{ wasActive: boolean }> {
+    this.stopRenewing(handle.id);
+    const entry = this.entries.get(handle.id);
+    if (entry) entry.reverting = true;
+    const path = `/faultline/faults/${encodeURIComponent(handle.id)}`;
+    const deadline = Date.now() + this.revertRetryMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await this.client.send<{ reverted: boolean }>('DELETE', path);
+        await this.confirmGone(path);
+        this.entries.delete(handle.id);
+        return { wasActive: res.body?.reverted === true };
+      } catch (err) {
+        if (Date.now() >= deadline) {
+          throw new FaultlineError(
+            'FAULT_REVERT_FAILED',
+            `reverting fault ${handle.id} failed: ${(err as Error).message}`,
+            {
+              faultId: handle.id,
+              undo: handle.undo,
+              leaseMs: handle.leaseMs,
+            },
+            { cause: err },
+          );
+        }
+        // Short first retries: abort latency is measured through this loop.
+        await sleep(Math.min(20 * 2 ** attempt, 500));
+      }
+    }
+  }
+
+  async revertAll(): Promise<{ reverted: FaultHandle[]; failed: { handle: FaultHandle; error: Error }[] }> {
+    const handles = this.active();
+    const results = await Promise.allSettled(handles.map((h) => this.revert(h)));
+    const reverted: FaultHandle[] = [];
+    const failed: { handle: FaultHandle; error: Error }[] = [];
+    results.forEach((r, i) => {
+      const handle = handles[i]!;
+      if (r.status === 'fulfilled') reverted.push(handle);
+      else failed.push({ handle, error: r.reason as Error });
+    });
+    return { reverted, failed };
+  }
+
+  active(): FaultHandle[] {
+    return [...this.entries.values()].map((e) => e.handle);
+  }
+
+  async close(): Promise<void> {
+    for (const id of this.entries.keys()) this.stopRenewing(id);
+    await this.client.close();
+  }
+
+  /** A revert is confirmed when the admin API no longer knows the fault (404). */
+  private async confirmGone(path: string): Promise<void> {
+    try {
+      await this.client.send('GET', path);
+    } catch (err) {
+      if (isFaultlineError(err, 'NOT_FOUND')) return;
+      throw err;
+    }
+    throw new FaultlineError('FAULT_REVERT_FAILED', `fault is still listed after DELETE ${path}`, { path });
+  }
+
+  private startRenewing(handle: FaultHandle): NodeJS.Timeout | null {
+    if (handle.leaseMs <= 0) return null;
+    const timer = setInterval(
+      () => {
+        this.renew(handle).catch((err: unknown) => {
+          const entry = this.entries.get(handle.id);
+          if (!entry || entry.reverting || entry.handle !== handle) return;
+          if (isFaultlineError(err, 'LEASE_EXPIRED') || isFaultlineError(err, 'NOT_FOUND')) {
+            this.stopRenewing(handle.id);
+            this.entries.delete(handle.id);
+            this.events.lost?.(handle, (err as Error).message);
+          }
+          // Other errors (admin briefly unreachable): the next tick tries again before the lease ends.
+        });
+      },
+      Math.max(10, Math.floor(handle.leaseMs / 3)),
+    );
+    timer.unref();
+    return timer;
+  }
+
+  private stopRenewing(id: string): void {
+    const e = this.entries.get(id);
+    if (e?.timer) clearInterval(e.timer);
+    if (e) e.timer = null;
+  }
+}

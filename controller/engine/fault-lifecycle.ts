@@ -1,0 +1,192 @@
+import { isFaultlineError } from '../../protocol/errors.ts';
+import { abortableSleep } from './abortable-sleep.ts';
+import { reportBreach } from './breach.ts';
+import type { FaultState, RunContext } from './run-context.ts';
+
+function faultedTargets(ctx: RunContext): Set<string> {
+  const names = new Set<string>();
+  for (const f of ctx.state.faults.values()) {
+    if (f.status === 'applying' || f.status === 'active') names.add(f.planned.request.targetName);
+  }
+  return names;
+}
+
+/** The budget's `maxTargets`: refuses (as a breach) an apply that would fault one target too many. */
+function overTargetBudget(ctx: RunContext, fault: FaultState): number | null {
+  const targets = faultedTargets(ctx);
+  targets.add(fault.planned.request.targetName);
+  for (const g of ctx.experiment.spec.guards) {
+    if ('budget' in g && g.budget.maxTargets !== undefined && targets.size > g.budget.maxTargets)
+      return g.budget.maxTargets;
+  }
+  return null;
+}
+
+/**
+ * Applies one fault: journals `fault-applying` with its undo recipe (durable first), applies it
+ * with a lease, journals `fault-applied`, and reverts it on its own when its duration ends.
+ */
+export async function applyFault(ctx: RunContext, fault: FaultState): Promise<void> {
+  if (ctx.stopSignal.aborted || fault.status !== 'pending') return;
+  const limit = overTargetBudget(ctx, fault);
+  if (limit !== null) {
+    await reportBreach(ctx, {
+      guard: 'budget:maxTargets',
+      reason: `applying ${fault.planned.id} would fault more than ${limit} targets`,
+      seenAt: Date.now(),
+      observed: { targets: faultedTargets(ctx).size + 1, maxTargets: limit },
+    });
+    return;
+  }
+  const request = {
+    ...fault.planned.request,
+    percent: ctx.state.rampPercent ?? fault.planned.request.percent,
+  };
+  fault.status = 'applying';
+  fault.percent = request.percent;
+  let release!: (h: FaultState['handle']) => void;
+  fault.applying = new Promise((r) => {
+    release = r;
+  });
+  try {
+    await ctx.journal.append(
+      'fault-applying',
+      {
+        faultId: fault.planned.id,
+        step: fault.planned.step,
+        target: request.targetName,
+        proxy: request.target.proxy,
+        type: request.type,
+        direction: request.direction,
+        params: request.params,
+        percent: request.percent,
+        durationMs: fault.planned.durationMs,
+        undo: fault.planned.undo,
+      },
+      { phase: ctx.state.phase },
+    );
+    if (ctx.stopSignal.aborted) {
+      // Journaled but never applied: the undo recipe is harmless to replay.
+      fault.status = 'pending';
+      release(null);
+      return;
+    }
+    const handle = await ctx.executor.apply(request);
+    fault.handle = handle;
+    fault.status = 'active';
+    fault.appliedAt = handle.appliedAt;
+    release(handle);
+    ctx.progress({ type: 'fault', faultId: fault.planned.id, status: 'active', at: Date.now() });
+    await ctx.journal.append(
+      'fault-applied',
+      { faultId: handle.id, leaseMs: handle.leaseMs, percent: request.percent },
+      { phase: ctx.state.phase },
+    );
+  } catch (err) {
+    fault.status = 'failed';
+    release(null);
+    const message = (err as Error).message;
+    await ctx.journal
+      .append('fault-apply-failed', {
+        faultId: fault.planned.id,
+        code: isFaultlineError(err) ? err.code : 'INTERNAL',
+        message,
+      })
+      .catch(() => {});
+    ctx.stop({
+      ending: 'failed',
+      reason: `fault ${fault.planned.id} (${request.type} on ${request.targetName}) failed to apply: ${message}`,
+    });
+    return;
+  }
+  void endAfterDuration(ctx, fault);
+}
+
+async function endAfterDuration(ctx: RunContext, fault: FaultState): Promise<void> {
+  await abortableSleep(fault.planned.durationMs, ctx.stopSignal);
+  // On a stop, the reverting phase reverts everything at once.
+  if (!ctx.stopSignal.aborted) await revertFault(ctx, fault).catch(() => {});
+}
+
+/** Re-applies an active fault with a new percent (ramp stages). */
+export async function updateFaultPercent(ctx: RunContext, fault: FaultState, percent: number): Promise<void> {
+  if (fault.status !== 'active' || !fault.handle || ctx.stopSignal.aborted) return;
+  const handle = fault.handle;
+  fault.updating = ctx.executor.update(handle, { percent }).then(
+    (h) => {
+      fault.handle = h;
+      fault.percent = percent;
+    },
+    () => {},
+  );
+  await fault.updating;
+  fault.updating = null;
+  await ctx.journal.append(
+    'fault-updated',
+    { faultId: fault.planned.id, percent },
+    { phase: ctx.state.phase },
+  );
+}
+
+/**
+ * Reverts one fault and confirms it is gone; journals `fault-reverting` before and `fault-reverted`
+ * after. Safe to call again: later calls share the first one's work.
+ */
+export function revertFault(ctx: RunContext, fault: FaultState): Promise<void> {
+  fault.reverting ??= (async () => {
+    if (fault.applying) await fault.applying;
+    // A ramp re-apply in flight could land after the DELETE and bring the fault back.
+    if (fault.updating) await fault.updating;
+    const handle = fault.handle;
+    if (!handle || fault.status === 'reverted') return;
+    fault.status = 'reverting';
+    await ctx.journal.append(
+      'fault-reverting',
+      { faultId: handle.id, undo: handle.undo },
+      { phase: ctx.state.phase },
+    );
+    try {
+      const { wasActive } = await ctx.executor.revert(handle);
+      fault.status = 'reverted';
+      fault.revertedAt = Date.now();
+      ctx.progress({ type: 'fault', faultId: handle.id, status: 'reverted', at: fault.revertedAt });
+      await ctx.journal.append(
+        'fault-reverted',
+        { faultId: handle.id, wasActive, confirmed: true },
+        { phase: ctx.state.phase, at: fault.revertedAt },
+      );
+    } catch (err) {
+      fault.status = 'active';
+      throw err;
+    }
+  })();
+  return fault.reverting;
+}
+
+/**
+ * Reverts every fault of the run in parallel (waiting for applies in flight) and records
+ * `all-faults-reverted` once each one is confirmed gone. Returns the faults that could not be
+ * confirmed (their leases remove them).
+ */
+export async function revertEverything(
+  ctx: RunContext,
+): Promise<{ failed: { faultId: string; message: string }[] }> {
+  const faults = [...ctx.state.faults.values()];
+  const results = await Promise.allSettled(faults.map((f) => revertFault(ctx, f)));
+  // Belt and braces: anything the executor still holds (should be nothing) goes too.
+  const stray = await ctx.executor.revertAll();
+  const failed = results.flatMap((r, i) =>
+    r.status === 'rejected' ? [{ faultId: faults[i]!.planned.id, message: (r.reason as Error).message }] : [],
+  );
+  for (const s of stray.failed) failed.push({ faultId: s.handle.id, message: s.error.message });
+  if (failed.length === 0) {
+    const at = Date.now();
+    ctx.state.allRevertedAt = at;
+    await ctx.journal.append(
+      'all-faults-reverted',
+      { faults: faults.filter((f) => f.status === 'reverted').map((f) => f.planned.id) },
+      { phase: 'reverting', at },
+    );
+  }
+  return { failed };
+}
