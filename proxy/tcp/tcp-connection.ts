@@ -97,8 +97,13 @@ export class TcpConnection implements PipeOwner, LinkOwner {
       }
       const stage = decision.stage;
       if (!stage) continue;
-      if (fault.spec.direction === 'upstream') (up ??= []).push(stage);
-      else (down ??= []).push(stage);
+      if (fault.spec.direction === 'upstream') {
+        up ??= [];
+        up.push(stage);
+      } else {
+        down ??= [];
+        down.push(stage);
+      }
     }
     this.up.stages = up ?? NO_STAGES;
     this.down.stages = down ?? NO_STAGES;
@@ -133,7 +138,8 @@ export class TcpConnection implements PipeOwner, LinkOwner {
 
   private meet(fault: ActiveFault): Decision {
     if (!fault.admit()) return NOT_ADMITTED;
-    (this.actedOn ??= []).push(fault.id);
+    this.actedOn ??= [];
+    this.actedOn.push(fault.id);
     const direction = fault.spec.direction;
     const link = new FaultLink({
       direction,
