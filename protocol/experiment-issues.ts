@@ -158,6 +158,10 @@ function optionDistance(issues: Issue[], input: unknown): number {
 
 function withGot(message: string, value: unknown): string {
   if (!message.startsWith('expected') || message.includes(', got ') || value === undefined) return message;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.length) return `${message}, got a mapping with ${keys.map((k) => `\`${k}\``).join(', ')}`;
+  }
   return `${message}, got ${showValue(value)}`;
 }
 
@@ -233,17 +237,15 @@ export function explainZodIssues(
         break;
       }
       case 'invalid_union': {
-        const options = issue.errors.map((errs) => ({ errs, distance: optionDistance(errs, value) }));
-        const best = options.reduce((a, b) => (b.distance < a.distance ? b : a), options[0]!);
-        if (!best || best.distance === Number.POSITIVE_INFINITY) {
+        const optionSchemas =
+          (defOf(unwrap(schemaAt(schema, path)))?.options as AnySchema[] | undefined) ?? [];
+        const chosen = chooseOption(issue.errors, optionSchemas, value, issue.message !== 'Invalid input');
+        if (chosen === undefined) {
           const message =
             issue.message === 'Invalid input' ? `expected ${expected ?? 'something else'}` : issue.message;
           out.push({ path: full, message: withGot(message, value), at: 'value' });
         } else {
-          const optionSchema = (defOf(unwrap(schemaAt(schema, path)))?.options as AnySchema[] | undefined)?.[
-            options.indexOf(best)
-          ];
-          out.push(...explainZodIssues(best.errs, optionSchema ?? schema, value, full));
+          out.push(...explainZodIssues(issue.errors[chosen]!, optionSchemas[chosen] ?? schema, value, full));
         }
         break;
       }
@@ -253,5 +255,64 @@ export function explainZodIssues(
       }
     }
   }
-  return out;
+  return dropGuessedMissing(out);
+}
+
+/**
+ * Which union option the input was meant to be, or undefined when none is clear. A mapping that
+ * has a key only one option knows (`fault`, `wait`, `probe`, ...) belongs to that option;
+ * otherwise the option with the least key trouble wins, unless every option's root type is wrong.
+ * `hasOwnMessage`: the union was given a message of its own.
+ */
+function chooseOption(
+  errors: Issue[][],
+  options: AnySchema[],
+  value: unknown,
+  hasOwnMessage: boolean,
+): number | undefined {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    options.length === errors.length
+  ) {
+    const keySets = options.map((o) => new Set(knownKeys(o)));
+    if (keySets.every((k) => k.size > 0)) {
+      const claimed = keySets
+        .map((keys, i) => ({ i, keys }))
+        .filter(({ i, keys }) =>
+          Object.keys(value).some(
+            (k) => keys.has(k) && keySets.every((other, j) => j === i || !other.has(k)),
+          ),
+        )
+        .map(({ i }) => i);
+      if (claimed.length === 1) return claimed[0];
+      // A union with its own message ("expected a step with ...") says it better than a guess.
+      if (claimed.length === 0 && hasOwnMessage) return undefined;
+    }
+  }
+  let best: number | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  errors.forEach((errs, i) => {
+    const distance = optionDistance(errs, value);
+    if (distance < bestDistance) {
+      best = i;
+      bestDistance = distance;
+    }
+  });
+  return best;
+}
+
+/** A missing `delayMs` next to an unknown `delay` that suggests it says the same thing twice. */
+function dropGuessedMissing(issues: ExperimentIssue[]): ExperimentIssue[] {
+  const guessed = new Set(
+    issues
+      .filter((i) => i.at === 'key')
+      .map((i) => {
+        const guess = /did you mean `([^`]+)`/.exec(i.message)?.[1];
+        return guess === undefined ? undefined : JSON.stringify([...i.path.slice(0, -1), guess]);
+      })
+      .filter((x) => x !== undefined),
+  );
+  return issues.filter((i) => i.at !== 'parent' || !guessed.has(JSON.stringify(i.path)));
 }

@@ -120,17 +120,11 @@ export function parseExperimentText(
   }
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
-    const errors = doc.errors.map((e) => {
-      const { line, col } = counter.linePos(e.pos[0]);
-      return {
-        file: fileName,
-        line,
-        col,
-        path: '',
-        message: `YAML syntax error: ${e.message.split('\n')[0]}`,
-      };
-    });
-    return { ok: false, errors: errors.sort(byPosition) };
+    // Only the first: later syntax errors are mostly the parser losing its footing after it.
+    const first = doc.errors.reduce((a, b) => (b.pos[0] < a.pos[0] ? b : a));
+    const { line, col } = counter.linePos(first.pos[0]);
+    const message = `YAML syntax error: ${first.message.split('\n')[0]}`;
+    return { ok: false, errors: [{ file: fileName, line, col, path: '', message }] };
   }
   const root = doc.contents as Node | null;
   const result = parseExperimentObject(doc.toJS({ maxAliasCount: 100 }), options);

@@ -7,8 +7,10 @@ import { type ExperimentInput, type ExperimentParseOptions, parseExperimentObjec
 
 // Tests edit nested fields of this fixture freely, including into invalid shapes.
 // biome-ignore lint/suspicious/noExplicitAny: the fixture is mutated into invalid shapes on purpose
-function minimal(): ExperimentInput & { spec: Record<string, any> } {
-  return {
+type Fixture = any;
+
+function minimal(): Fixture {
+  const input: ExperimentInput = {
     apiVersion: 'faultline/v1',
     kind: 'Experiment',
     metadata: { name: 'x' },
@@ -19,6 +21,7 @@ function minimal(): ExperimentInput & { spec: Record<string, any> } {
       method: [{ fault: 'latency', target: 'api', params: { delayMs: 5 }, duration: '2m' }],
     },
   };
+  return input;
 }
 
 function issuesOf(input: unknown, options?: ExperimentParseOptions) {
@@ -145,7 +148,7 @@ describe('experiment schema', () => {
     exp.spec.method.push({ fault: 'latncy', target: 'api', duration: '1s' });
     expect(issuesOf(exp, options).map((i) => `${i.path}: ${i.message}`)).toEqual([
       'spec.method.0.params.delayMs: expected a number >= 0, got -1',
-      'spec.method.1.fault: unknown fault type "latncy" for a http proxy; known: latency, abort',
+      'spec.method.1.fault: unknown fault type "latncy" for http proxies; known: latency, abort',
     ]);
     expect(seen).toEqual(['http/latency', 'http/latncy']);
   });

@@ -81,10 +81,9 @@ export const ProxyMetricsProbe = z.strictObject({
 const RELATIVE_RE = /^(\d+(?:\.\d+)?)\s*x\s*baseline$/;
 
 /** A bound: a number, or `"1.2x baseline"` = 1.2 × the value measured before the fault. */
+const LIMIT_MESSAGE = 'expected a number or a relative bound like "1.2x baseline"';
 export const Limit = z
-  .union([z.number(), z.string().regex(RELATIVE_RE)], {
-    error: 'expected a number or a relative bound like "1.2x baseline"',
-  })
+  .union([z.number(), z.string().regex(RELATIVE_RE, LIMIT_MESSAGE)], { error: LIMIT_MESSAGE })
   .transform((v): number | { factor: number; of: 'baseline' } => {
     if (typeof v === 'number') return v;
     return { factor: Number(RELATIVE_RE.exec(v)![1]), of: 'baseline' };
@@ -517,7 +516,7 @@ function checkReferences(
       const known = options.faultTypes?.(mode) ?? [];
       issues.push({
         path: [...path, 'fault'],
-        message: `unknown fault type "${step.fault}" for a ${mode} proxy${known.length ? `; known: ${known.join(', ')}` : ''}`,
+        message: `unknown fault type "${step.fault}" for ${mode} proxies${known.length ? `; known: ${known.join(', ')}` : ''}`,
         at: 'value',
       });
       continue;
