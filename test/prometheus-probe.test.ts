@@ -194,3 +194,16 @@ describe('prometheus probe against a real Prometheus', () => {
     expect(s.error).toContain('ECONNREFUSED');
   });
 });
+
+// The proxy this file starts anyway also checks the proxyMetrics probe against the real window API.
+describe('proxyMetrics probe against the same real proxy', () => {
+  it('reads the window report and judges its error rate', async () => {
+    const probe = createProbe(Probe.parse({ name: 'pm', proxyMetrics: { proxy: 'shop', window: '60s' } }), {
+      proxyAdmin: proxy.adminUrl,
+    });
+    const s = await probe.run(new AbortController().signal);
+    expect(s).toMatchObject({ ok: true, slice: { requests: 30, errors: 10 } });
+    const r = evaluateTolerance(Tolerance.parse({ errorRate: { max: 0.05 } }), s, [], undefined);
+    expect(r.reasons).toEqual(['error rate 0.333 (10 of 30) > max 0.05']);
+  });
+});
