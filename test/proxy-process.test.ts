@@ -78,7 +78,9 @@ describe('faultline proxy as a real process', () => {
 
     const health = await fetch(`${p.adminUrl}/faultline/health`).then((r) => r.json());
     expect(health).toMatchObject({ status: 'ok', proxies: 1, faults: 0 });
-    const web = await fetch(`${p.adminUrl}/faultline/proxies/web`).then((r) => r.json());
+    const web = (await fetch(`${p.adminUrl}/faultline/proxies/web`).then((r) => r.json())) as {
+      boundAddress: string;
+    };
     const proxyUrl = `http://${web.boundAddress}`;
     expect(await fetch(`${proxyUrl}/hi`).then((r) => r.text())).toBe('done /hi');
 
