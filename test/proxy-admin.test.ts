@@ -318,4 +318,27 @@ describe('Faultline admin API', () => {
     expect(res.json().samples).toBeDefined();
     expect((await app.inject('/faultline/proxies/web/window')).json().samples).toBeUndefined();
   });
+
+  it('refuses cross-site browser requests on both APIs', async () => {
+    const faultline = await app.inject({
+      method: 'POST',
+      url: '/faultline/reset',
+      headers: { origin: 'https://evil.example' },
+    });
+    expectError(faultline, 401, 'UNAUTHORIZED');
+    const toxi = await app.inject({
+      method: 'POST',
+      url: '/proxies',
+      headers: { 'sec-fetch-site': 'cross-site', 'content-type': 'text/plain' },
+      payload: JSON.stringify({ name: 'x', upstream: '127.0.0.1:1' }),
+    });
+    expect(toxi.statusCode).toBe(403);
+    expect(toxi.json()).toEqual({ error: 'cross-site browser requests are not allowed', status: 403 });
+    expect(manager.has('x')).toBe(false);
+    const sameOrigin = await app.inject({
+      url: '/faultline/health',
+      headers: { host: '127.0.0.1:8474', origin: 'http://127.0.0.1:8474' },
+    });
+    expect(sameOrigin.statusCode).toBe(200);
+  });
 });

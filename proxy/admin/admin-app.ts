@@ -4,6 +4,7 @@ import { type Logger, silentLogger } from '../listener.ts';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import type { ProxyManager } from '../proxy-manager.ts';
 import type { AdminContext } from './admin-context.ts';
+import { browserGuard } from './browser-guard.ts';
 import { errorBody } from './error-reply.ts';
 import { faultRoutes } from './fault-routes.ts';
 import { faultTypeRoutes } from './fault-type-routes.ts';
@@ -36,6 +37,7 @@ export function buildAdminApp(opts: AdminAppOptions): FastifyInstance {
   };
   const app = Fastify({ logger: false, bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024 });
 
+  app.addHook('onRequest', browserGuard);
   app.setErrorHandler((err, _req, reply) => {
     const { status, body } = errorBody(err, ctx.log);
     return reply.code(status).send(body);
