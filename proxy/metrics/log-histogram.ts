@@ -4,7 +4,10 @@
  * Bucket i ≥ 1 holds values in [RATIO^(i-1), RATIO^i) microseconds; bucket 0 holds anything under
  * 1 µs. A quantile is reported as the geometric middle of its bucket, which is within
  * sqrt(1.02) - 1 ≈ 0.995 % of any value in it. 1,100 buckets reach ~46 minutes; longer values land in
- * the last bucket. Recording is one Math.log and one array increment: O(1), no allocation.
+ * the last bucket. Recording is one Math.log and one map update: O(1).
+ *
+ * Counts are kept sparse (bucket → count): real traffic fills a few dozen buckets per second, so a
+ * 300-second window of 1-second histograms costs kilobytes, not the megabytes dense arrays would.
  */
 const RATIO = 1.02;
 const LOG_RATIO = Math.log(RATIO);
@@ -32,8 +35,9 @@ export class LogHistogram {
   sumMs = 0;
   minMs = Number.POSITIVE_INFINITY;
   maxMs = Number.NEGATIVE_INFINITY;
-  /** Allocated on first record, so idle slices cost a few numbers only (4.4 KB once used). */
-  private buckets: Uint32Array | null = null;
+  private readonly buckets = new Map<number, number>();
+  /** Bucket indexes in order, computed on the first quantile after a change. */
+  private sorted: number[] | null = null;
 
   record(latencyMs: number, bucket: number, isError: boolean): void {
     this.count++;
@@ -41,8 +45,8 @@ export class LogHistogram {
     this.sumMs += latencyMs;
     if (latencyMs < this.minMs) this.minMs = latencyMs;
     if (latencyMs > this.maxMs) this.maxMs = latencyMs;
-    if (this.buckets === null) this.buckets = new Uint32Array(LOG_BUCKETS);
-    this.buckets[bucket]!++;
+    this.buckets.set(bucket, (this.buckets.get(bucket) ?? 0) + 1);
+    this.sorted = null;
   }
 
   reset(): void {
@@ -51,7 +55,8 @@ export class LogHistogram {
     this.sumMs = 0;
     this.minMs = Number.POSITIVE_INFINITY;
     this.maxMs = Number.NEGATIVE_INFINITY;
-    this.buckets?.fill(0);
+    this.buckets.clear();
+    this.sorted = null;
   }
 
   /** Adds another histogram's counts into this one. */
@@ -62,10 +67,8 @@ export class LogHistogram {
     this.sumMs += other.sumMs;
     if (other.minMs < this.minMs) this.minMs = other.minMs;
     if (other.maxMs > this.maxMs) this.maxMs = other.maxMs;
-    if (this.buckets === null) this.buckets = new Uint32Array(LOG_BUCKETS);
-    const src = other.buckets!;
-    const dst = this.buckets;
-    for (let i = 0; i < LOG_BUCKETS; i++) dst[i]! += src[i]!;
+    for (const [b, n] of other.buckets) this.buckets.set(b, (this.buckets.get(b) ?? 0) + n);
+    this.sorted = null;
   }
 
   /**
@@ -73,13 +76,14 @@ export class LogHistogram {
    * so p0/p100 are exact and small samples are not pushed past their real extremes.
    */
   quantileMs(q: number): number | null {
-    if (this.count === 0 || this.buckets === null) return null;
+    if (this.count === 0) return null;
     const rank = Math.max(1, Math.ceil(q * this.count));
     if (rank === 1) return this.minMs;
     if (rank >= this.count) return this.maxMs;
+    this.sorted ??= [...this.buckets.keys()].sort((a, b) => a - b);
     let seen = 0;
-    for (let i = 0; i < LOG_BUCKETS; i++) {
-      seen += this.buckets[i]!;
+    for (const i of this.sorted) {
+      seen += this.buckets.get(i)!;
       if (seen >= rank) return Math.min(this.maxMs, Math.max(this.minMs, bucketValueMs(i)));
     }
     return this.maxMs;
