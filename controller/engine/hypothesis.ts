@@ -22,7 +22,8 @@ export interface HypothesisCheckOptions {
  * parallel). Before the faults a probe holds only when every sample met its tolerance (that is the
  * baseline the run is judged against); after them it holds when its last sample does (the samples
  * give the system `steadyStateSamples × probeInterval` to recover). The hypothesis holds when every
- * probe does. Journals `hypothesis-checked`.
+ * probe does. Before the faults, one extra sample per probe is taken first and discarded (warm-up).
+ * Journals `hypothesis-checked`.
  */
 export async function checkHypothesis(
   ctx: RunContext,
@@ -38,6 +39,8 @@ export async function checkHypothesis(
     probes.map(async (spec) => {
       const checker = new ProbeChecker(spec, ctx.proxyAdminUrl, opts.baselines?.get(spec.name));
       const taken: ProbeSample[] = [];
+      // One discarded sample first: cold connections and JIT would otherwise skew the baseline.
+      if (opts.phase === 'steady-state-before') await checker.warmUp(signal);
       let worst: ProbeCheck | null = null;
       let last: ProbeCheck | null = null;
       for (let i = 0; i < samples; i++) {

@@ -37,6 +37,11 @@ export class ProbeChecker {
     return this.spec.name;
   }
 
+  /** Runs the probe once without recording or judging it (opens connections, warms caches). */
+  async warmUp(signal: AbortSignal): Promise<void> {
+    await this.probe.run(signal);
+  }
+
   async check(signal: AbortSignal): Promise<CheckOutcome> {
     const sample = await this.probe.run(signal);
     this.history.push(sample);

@@ -1,0 +1,149 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JournalFile } from '../protocol/journal.ts';
+import type { Verdict } from '../protocol/verdict.ts';
+import { type SampleService, startSampleService } from '../scripts/sample-service.ts';
+
+const CLI = join(import.meta.dirname, '..', 'cli', 'main.ts');
+
+function runCli(
+  args: string[],
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      if (child.pid) process.kill(child.pid, 'SIGKILL');
+      reject(new Error(`faultline run did not finish in ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('faultline run phases and endings', () => {
+  let dir: string;
+  let service: SampleService;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'faultline-run-phases-'));
+    service = await startSampleService({ host: '127.0.0.1', port: 0, baseDelayMs: 1 });
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** An experiment with an in-process proxy (port 0) in front of the sample service. */
+  function experiment(name: string, probes: string, rollbacks = '[]'): string {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(
+      file,
+      `apiVersion: faultline/v1
+kind: Experiment
+metadata: { name: ${name} }
+spec:
+  proxies:
+    - { name: svc, listen: 127.0.0.1:0, upstream: 127.0.0.1:${service.port}, mode: http }
+  hypothesis:
+    probes:
+${probes}
+  targets:
+    svc: { proxy: svc }
+  method:
+    - { fault: latency, target: svc, params: { delayMs: 10 }, duration: 300ms }
+  rollbacks: ${rollbacks}
+  settings: { leaseMs: 2000, probeInterval: 100ms, steadyStateSamples: 2 }
+`,
+    );
+    return file;
+  }
+
+  async function run(file: string) {
+    const journal = join(dir, `${file.split('/').pop()}.journal.json`);
+    const r = await runCli(['run', file, '--json', '--journal', journal, '--store', join(dir, 'store.db')]);
+    const events = (JSON.parse(readFileSync(journal, 'utf8')) as JournalFile).events;
+    return { ...r, verdict: JSON.parse(r.stdout) as Verdict, events };
+  }
+
+  const phasesOf = (events: JournalFile['events']) =>
+    events.filter((e) => e.type === 'phase-entered').map((e) => e.phase);
+
+  it('ends failed with exit 4 and applies nothing when the hypothesis fails before any fault', async () => {
+    const port = await closedPort();
+    const file = experiment(
+      'before-fails',
+      `      - { name: db-up, tcp: { address: 127.0.0.1:${port}, timeoutMs: 500 } }`,
+    );
+    const r = await run(file);
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.verdict.ending).toBe('failed');
+    expect(r.verdict.reason).toContain('before any fault');
+    expect(r.verdict.reason).toContain('db-up');
+    expect(r.events.some((e) => e.type === 'fault-applying' || e.type === 'fault-applied')).toBe(false);
+    expect(phasesOf(r.events)).toEqual(['planned', 'steady-state-before', 'reverting']);
+    expect(r.verdict.faults.every((f) => f.appliedAt === null)).toBe(true);
+  });
+
+  it('ends deviated with exit 1 when the hypothesis fails after the faults are reverted', async () => {
+    const marker = join(dir, 'broken-marker');
+    const file = experiment(
+      'after-fails',
+      `      - { name: not-broken, command: { run: ["test", "!", "-e", "${marker}"] } }`,
+      `[ { name: break-it, command: { run: ["touch", "${marker}"] } } ]`,
+    );
+    const r = await run(file);
+    expect(existsSync(marker)).toBe(true);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.verdict.ending).toBe('deviated');
+    expect(r.verdict.hypothesisBefore?.ok).toBe(true);
+    expect(r.verdict.hypothesisAfter?.ok).toBe(false);
+    expect(r.verdict.rollbacks).toEqual([{ name: 'break-it', ok: true, detail: 'ok' }]);
+    expect(phasesOf(r.events)).toEqual([
+      'planned',
+      'steady-state-before',
+      'injecting',
+      'running',
+      'reverting',
+      'steady-state-after',
+    ]);
+  });
+
+  it('ends completed with exit 0 when the hypothesis holds before and after', async () => {
+    const file = experiment(
+      'holds',
+      `      - { name: checkout, http: { url: http://127.0.0.1:${service.port}/checkout }, tolerance: { status: 200 } }`,
+    );
+    const r = await run(file);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.verdict.ending).toBe('completed');
+    const types = r.events.map((e) => e.type);
+    expect(types.indexOf('fault-applying')).toBeLessThan(types.indexOf('fault-applied'));
+    expect(types.indexOf('fault-reverted')).toBeLessThan(types.indexOf('all-faults-reverted'));
+    expect(types.at(-1)).toBe('verdict');
+  });
+});
