@@ -538,7 +538,20 @@ function checkReferences(
     }
     if ('budget' in g && g.budget.proxy !== undefined)
       knownProxy(g.budget.proxy, ['spec', 'guards', i, 'budget', 'proxy']);
-    if ('compare' in g) knownProxy(g.compare.proxy, ['spec', 'guards', i, 'compare', 'proxy']);
+    if ('compare' in g) {
+      knownProxy(g.compare.proxy, ['spec', 'guards', i, 'compare', 'proxy']);
+      // Without a cohort split there is no control group to compare against.
+      const split = faultSteps(spec.method).some(
+        ({ step }) => step.cohort !== undefined && spec.targets[step.target]?.proxy === g.compare.proxy,
+      );
+      if (!split) {
+        issues.push({
+          path: ['spec', 'guards', i, 'compare', 'proxy'],
+          message: `a compare guard needs a fault step with \`cohort\` on a target of proxy "${g.compare.proxy}"`,
+          at: 'value',
+        });
+      }
+    }
   });
   return issues;
 }

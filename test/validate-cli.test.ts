@@ -73,6 +73,9 @@ const EXPECTED: Record<string, string[]> = {
   'rampup-over-100.yaml': ['21:19: spec.rampUp[2]: expected a number > 0 and <= 100, got 150'],
   'failafter-zero.yaml': ['24:18: spec.guards[0].failAfter: expected a whole number >= 1, got 0'],
   'every-too-short.yaml': ['23:14: spec.guards[0].every: expected a duration of at least 100ms, got "50ms"'],
+  'compare-without-cohort.yaml': [
+    '22:25: spec.guards[0].compare.proxy: a compare guard needs a fault step with `cohort` on a target of proxy "web"',
+  ],
   'failafter-and-mofn.yaml': ['25:7: spec.guards[0].mOfN: use `failAfter` or `mOfN`, not both'],
   'unknown-proxy.yaml': [
     '14:19: spec.targets.api.proxy: unknown proxy "webb"; declared in spec.proxies: web (or set spec.proxyAdmin)',
