@@ -111,6 +111,13 @@ describe('Faultline admin API', () => {
       payload: '{"name": ',
     });
     expectError(bad, 400, 'INVALID_INPUT');
+    const poisoned = await app.inject({
+      method: 'POST',
+      url: '/faultline/proxies',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"__proto__": {"admin": true}}',
+    });
+    expectError(poisoned, 400, 'INVALID_INPUT');
     const empty = await app.inject({
       method: 'POST',
       url: '/faultline/proxies',
@@ -167,6 +174,12 @@ describe('Faultline admin API', () => {
     expect(renewed.json().expiresAt).toBeGreaterThan(view.expiresAt);
     const renewedNoBody = await app.inject({ method: 'POST', url: '/faultline/faults/f1/renew' });
     expect(renewedNoBody.statusCode).toBe(200);
+    const renewedEmptyJson = await app.inject({
+      method: 'POST',
+      url: '/faultline/faults/f1/renew',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(renewedEmptyJson.statusCode).toBe(200);
     expectError(
       await app.inject({ method: 'POST', url: '/faultline/faults/f1/renew', payload: { leaseMs: -5 } }),
       400,

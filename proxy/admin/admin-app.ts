@@ -9,9 +9,9 @@ import { errorBody } from './error-reply.ts';
 import { faultRoutes } from './fault-routes.ts';
 import { faultTypeRoutes } from './fault-type-routes.ts';
 import { healthRoutes } from './health-routes.ts';
+import { metricsRoutes } from './metrics-routes.ts';
 import { proxyRoutes } from './proxy-routes.ts';
 import { toxiproxyRoutes } from './toxiproxy-routes.ts';
-import { metricsRoutes } from './window-routes.ts';
 
 export interface AdminAppOptions {
   manager: ProxyManager;
@@ -38,6 +38,15 @@ export function buildAdminApp(opts: AdminAppOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024 });
 
   app.addHook('onRequest', browserGuard);
+  // Many clients send `content-type: application/json` with no body (POST /faultline/reset, a renew
+  // without a new lease): read that as no body. Anything else goes to fastify's parser, which also
+  // refuses `__proto__` keys.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+    parseJson(req, body as string, done);
+  });
   app.setErrorHandler((err, _req, reply) => {
     const { status, body } = errorBody(err, ctx.log);
     return reply.code(status).send(body);

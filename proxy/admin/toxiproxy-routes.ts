@@ -38,15 +38,13 @@ export const toxiproxyRoutes: FastifyPluginAsync<AdminContext> = async (app, ctx
     return reply.code(fe.statusCode).send({ error: message, status: fe.statusCode });
   });
   // Toxiproxy reads any body as JSON; its README uses `curl -d`, which sends a form content type.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser(
     ['application/x-www-form-urlencoded', 'text/plain'],
     { parseAs: 'string' },
-    (_req, body, done) => {
-      try {
-        done(null, body === '' ? undefined : JSON.parse(body as string));
-      } catch (err) {
-        done(toxiError(400, `bad request body: ${(err as Error).message}`), undefined);
-      }
+    (req, body, done) => {
+      if (body === '') return done(null, undefined);
+      parseJson(req, body as string, done);
     },
   );
 
