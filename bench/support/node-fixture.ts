@@ -21,7 +21,8 @@ export async function startNodeFixture(
   opts: { name: string; cpu?: number; readyTimeoutMs?: number },
 ): Promise<NodeFixture> {
   const path = fileURLToPath(new URL(`../fixtures/${script}`, import.meta.url));
-  const child: ChildProcess = group.spawn(process.execPath, [path, ...args], {
+  // --no-deprecation: http-proxy uses util._extend, and its warning is noise in bench output.
+  const child: ChildProcess = group.spawn(process.execPath, ['--no-deprecation', path, ...args], {
     cpu: opts.cpu,
     name: opts.name,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
