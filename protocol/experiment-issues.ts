@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { didYouMean } from './did-you-mean.ts';
 
 /**
@@ -46,18 +46,17 @@ function unwrap(schema: AnySchema | undefined): AnySchema | undefined {
   return s;
 }
 
-/** The schema that checks the value at `path` under `schema` (first matching union option). */
+/** The schema at `path` under `schema` (first matching union option), wrappers still on. */
 export function schemaAt(schema: AnySchema | undefined, path: readonly PropertyKey[]): AnySchema | undefined {
-  let s = unwrap(schema);
+  let s = schema;
   for (const key of path) {
-    const def = defOf(s);
+    const def = defOf(unwrap(s));
     if (!def) return undefined;
-    if (def.type === 'object') s = unwrap((def.shape as Record<string, AnySchema>)[String(key)]);
-    else if (def.type === 'array') s = unwrap(def.element as AnySchema);
-    else if (def.type === 'record') s = unwrap(def.valueType as AnySchema);
+    if (def.type === 'object') s = (def.shape as Record<string, AnySchema>)[String(key)];
+    else if (def.type === 'array') s = def.element as AnySchema;
+    else if (def.type === 'record') s = def.valueType as AnySchema;
     else if (def.type === 'union') {
-      const found = (def.options as AnySchema[]).map((o) => schemaAt(o, [key])).find((x) => x !== undefined);
-      s = found;
+      s = (def.options as AnySchema[]).map((o) => schemaAt(o, [key])).find((x) => x !== undefined);
     } else return undefined;
   }
   return s;
@@ -76,8 +75,23 @@ function quoteAll(values: readonly unknown[]): string {
   return values.map((v) => JSON.stringify(v)).join(', ');
 }
 
+/** The `description` some schema on the way down through the wrappers was given (`.meta`). */
+function describedAs(schema: AnySchema | undefined): string | undefined {
+  let s = schema;
+  for (let i = 0; i < 20 && s; i++) {
+    const description = z.globalRegistry.get(s)?.description;
+    if (description) return description;
+    const def = defOf(s);
+    if (!def || def.type === 'object' || def.type === 'union') return undefined;
+    s = (def.innerType ?? def.in) as AnySchema | undefined;
+  }
+  return undefined;
+}
+
 /** What the schema wants, as a phrase: `a whole number > 0`, `one of "tcp", "http"`. */
 export function describeExpected(schema: AnySchema | undefined): string | undefined {
+  const described = describedAs(schema);
+  if (described?.startsWith('a ')) return described;
   const s = unwrap(schema);
   const def = defOf(s);
   if (!def) return undefined;

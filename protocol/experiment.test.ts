@@ -103,6 +103,19 @@ describe('experiment schema', () => {
     ]);
   });
 
+  it('says what a missing duration should look like', () => {
+    const exp = minimal();
+    delete exp.spec.method[0].duration;
+    expect(issuesOf(exp)).toEqual([
+      {
+        path: 'spec.method.0.duration',
+        message:
+          'missing required key `duration` (expected a duration like 500ms, 10s or 2m, or a number of ms)',
+        at: 'parent',
+      },
+    ]);
+  });
+
   it('explains an invalid method step by the kind of step it looks like', () => {
     const exp = minimal();
     exp.spec.method.push({ wait: 'soon' });

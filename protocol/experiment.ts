@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration } from './duration.ts';
+import { Duration as DurationMs } from './duration.ts';
 import { type ExperimentIssue, explainZodIssues, type IssuePath } from './experiment-issues.ts';
 import {
   CohortRule,
@@ -25,9 +25,17 @@ export const RefName = z
 
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
 
+// The description is shown by editors (JSON Schema) and in "missing key" messages.
+const DURATION_TEXT = 'a duration like 500ms, 10s or 2m, or a number of ms';
+
+/** protocol/duration.ts's Duration (parsed to ms), described for editors and error messages. */
+const Duration = DurationMs.meta({ description: DURATION_TEXT });
+
 /** A duration of at least `minMs` milliseconds. */
 function DurationAtLeast(minMs: number) {
-  return Duration.refine((ms) => ms >= minMs, { message: `expected a duration of at least ${minMs}ms` });
+  return DurationMs.refine((ms) => ms >= minMs, {
+    message: `expected a duration of at least ${minMs}ms`,
+  }).meta({ description: `${DURATION_TEXT}, at least ${minMs}ms` });
 }
 
 // ---------------------------------------------------------------- probes
