@@ -25,15 +25,17 @@ afterEach(async () => {
 describe('cpu-stress', () => {
   it('keeps a core busy at the asked percent (within 10 points) and stops on revert', async () => {
     const c = ctx('cpu-1');
-    const receipt = await cpuStress.apply('host', cpuStress.params.parse({ percent: 50 }), c);
+    // 30 %, not 50 %: the whole suite runs two test files at once on two cores, and a worker cannot
+    // get more than its fair share of a saturated machine (then it undershoots, by design).
+    const receipt = await cpuStress.apply('host', cpuStress.params.parse({ percent: 30 }), c);
     const [worker] = WorkerReceipt.parse(receipt).processes;
     await sleep(300); // Node start-up is not part of the duty cycle
     const t0 = performance.now();
     const cpu0 = cpuSeconds(worker!.pid);
     await sleep(2_000);
     const percent = ((cpuSeconds(worker!.pid) - cpu0) / ((performance.now() - t0) / 1000)) * 100;
-    expect(percent).toBeGreaterThan(40);
-    expect(percent).toBeLessThan(60);
+    expect(percent).toBeGreaterThan(20);
+    expect(percent).toBeLessThan(40);
 
     expect(await cpuStress.revert(receipt, c)).toBe('reverted');
     expect(isAlive(worker!.pid)).toBe(false);

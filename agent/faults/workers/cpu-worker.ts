@@ -12,8 +12,8 @@ const { values } = parseArgs({
 const share = Number(values.percent) / 100;
 const SLICE_MS = 10;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
-// A sliding start (reset every 2 s) so a stall long ago is not paid back with a long burst.
-const WINDOW_MS = 2_000;
+// A sliding start (reset every 5 s) so a stall long ago is not paid back with a long burst.
+const WINDOW_MS = 5_000;
 let windowStart = performance.now();
 let cpuAtStart = process.cpuUsage();
 
