@@ -14,7 +14,7 @@ import { TrafficWindow, type TrafficWindowOptions } from './traffic-window.ts';
 const OUTCOME_INDEX = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>;
 
 export interface ProxyMetricsOptions {
-  /** Options of each proxy's time window (ring length 300 s, 10,000 samples per cohort by default). */
+  /** Options of each proxy's time window (by default a 300 s ring, 500 raw samples per cohort per second). */
   window?: TrafficWindowOptions;
   /**
    * Most per-fault series kept per proxy; the oldest fault's series is dropped past this, so a

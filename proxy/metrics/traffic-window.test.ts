@@ -43,15 +43,30 @@ describe('TrafficWindow', () => {
     expect(w.report(60).all.p50Ms).toBe(1);
   });
 
-  it('returns raw cohort samples in the window, newest last, capped', () => {
+  it('returns raw cohort samples from every second of the window, oldest first, capped per second', () => {
     const c = clock(9_000_000);
-    const w = new TrafficWindow({ now: c.now, sampleCap: 3 });
+    const w = new TrafficWindow({ now: c.now, samplesPerSecond: 3 });
     for (const v of [1, 2, 3, 4]) w.record(v, false, false, 'control');
     w.record(50, false, true, 'treatment');
+    c.t += 1_000;
+    w.record(9, false, false, 'control');
     const r = w.report(5, true);
-    expect(r.samples).toEqual({ control: [2, 3, 4], treatment: [50] });
+    const control = r.samples!.control;
+    expect(control).toHaveLength(4);
+    expect(control.at(-1)).toBe(9);
+    // Three of the first second's four, kept in arrival order.
+    expect([...control.slice(0, 3)].sort((a, b) => a - b)).toEqual(control.slice(0, 3));
+    expect(r.samples!.treatment).toEqual([50]);
+    expect(r.cohorts.control.requests).toBe(5);
     c.t += 10_000;
     expect(w.report(5, true).samples).toEqual({ control: [], treatment: [] });
+  });
+
+  it('thins a report to maxReportSamples per cohort', () => {
+    const c = clock(1_000);
+    const w = new TrafficWindow({ now: c.now, maxReportSamples: 10 });
+    for (let i = 0; i < 100; i++) w.record(i, false, false, 'treatment');
+    expect(w.report(10, true).samples!.treatment).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
   });
 
   it('reports zeros and nulls when there is no traffic', () => {

@@ -1,7 +1,7 @@
 import type { TrafficStats, WindowReport } from '../../protocol/proxy.ts';
 import type { Cohort } from '../active-fault.ts';
 import { LogHistogram, logBucketOf } from './log-histogram.ts';
-import { SampleRing } from './sample-ring.ts';
+import { SecondReservoir, thin } from './second-reservoir.ts';
 
 /** Slices every exchange is counted in (all, plus faulted or clean, plus its cohort when it has one). */
 const ALL = 0;
@@ -14,8 +14,10 @@ const SLICES = 5;
 export interface TrafficWindowOptions {
   /** Length of the ring in seconds (1 s per bucket); the longest window that can be asked for. Default 300. */
   ringSeconds?: number;
-  /** Raw latency samples kept per cohort, newest replacing oldest. Default 10,000. */
-  sampleCap?: number;
+  /** Raw latency samples kept per cohort per second (a uniform random choice of that second's). Default 500. */
+  samplesPerSecond?: number;
+  /** Most raw samples per cohort in one report; more are thinned evenly. Default 20,000. */
+  maxReportSamples?: number;
   /** Clock in epoch ms; tests pass a fake one. Default Date.now. */
   now?: () => number;
 }
@@ -24,6 +26,7 @@ interface SecondBucket {
   /** Epoch second this bucket holds; -1 = never used. */
   second: number;
   slices: LogHistogram[];
+  samples: Record<Cohort, SecondReservoir>;
 }
 
 function stats(h: LogHistogram): TrafficStats {
@@ -47,16 +50,17 @@ export class TrafficWindow {
   readonly ringSeconds: number;
   private readonly ring: SecondBucket[];
   private readonly now: () => number;
-  private readonly samples: Record<Cohort, SampleRing>;
+  private readonly maxReportSamples: number;
 
   constructor(opts: TrafficWindowOptions = {}) {
     this.ringSeconds = opts.ringSeconds ?? 300;
     this.now = opts.now ?? Date.now;
-    const cap = opts.sampleCap ?? 10_000;
-    this.samples = { control: new SampleRing(cap), treatment: new SampleRing(cap) };
+    const perSecond = opts.samplesPerSecond ?? 500;
+    this.maxReportSamples = opts.maxReportSamples ?? 20_000;
     this.ring = Array.from({ length: this.ringSeconds }, () => ({
       second: -1,
       slices: Array.from({ length: SLICES }, () => new LogHistogram()),
+      samples: { control: new SecondReservoir(perSecond), treatment: new SecondReservoir(perSecond) },
     }));
   }
 
@@ -66,6 +70,8 @@ export class TrafficWindow {
     const bucket = this.ring[second % this.ringSeconds]!;
     if (bucket.second !== second) {
       for (const s of bucket.slices) s.reset();
+      bucket.samples.control.reset();
+      bucket.samples.treatment.reset();
       bucket.second = second;
     }
     const b = logBucketOf(latencyMs);
@@ -73,7 +79,7 @@ export class TrafficWindow {
     bucket.slices[faulted ? FAULTED : CLEAN]!.record(latencyMs, b, isError);
     if (cohort !== undefined) {
       bucket.slices[cohort === 'treatment' ? TREATMENT : CONTROL]!.record(latencyMs, b, isError);
-      this.samples[cohort].push(nowMs, latencyMs);
+      bucket.samples[cohort].add(latencyMs);
     }
   }
 
@@ -83,13 +89,13 @@ export class TrafficWindow {
    */
   report(seconds: number, withSamples = false): Omit<WindowReport, 'proxy'> {
     const span = Math.min(this.ringSeconds, Math.max(1, Math.floor(seconds)));
-    const nowMs = this.now();
-    const newest = Math.floor(nowMs / 1000);
+    const newest = Math.floor(this.now() / 1000);
     const merged = Array.from({ length: SLICES }, () => new LogHistogram());
-    for (const bucket of this.ring) {
-      if (bucket.second > newest - span && bucket.second <= newest) {
-        for (let i = 0; i < SLICES; i++) merged[i]!.merge(bucket.slices[i]!);
-      }
+    const inWindow = this.ring
+      .filter((b) => b.second > newest - span && b.second <= newest)
+      .sort((a, b) => a.second - b.second);
+    for (const bucket of inWindow) {
+      for (let i = 0; i < SLICES; i++) merged[i]!.merge(bucket.slices[i]!);
     }
     const report: Omit<WindowReport, 'proxy'> = {
       seconds: span,
@@ -99,11 +105,15 @@ export class TrafficWindow {
       cohorts: { control: stats(merged[CONTROL]!), treatment: stats(merged[TREATMENT]!) },
     };
     if (withSamples) {
-      // Same cut as the buckets: everything from the start of the oldest second in the window.
-      const sinceMs = (newest - span + 1) * 1000;
+      const control: number[] = [];
+      const treatment: number[] = [];
+      for (const bucket of inWindow) {
+        bucket.samples.control.appendTo(control);
+        bucket.samples.treatment.appendTo(treatment);
+      }
       report.samples = {
-        control: this.samples.control.since(sinceMs),
-        treatment: this.samples.treatment.since(sinceMs),
+        control: thin(control, this.maxReportSamples),
+        treatment: thin(treatment, this.maxReportSamples),
       };
     }
     return report;
