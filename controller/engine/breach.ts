@@ -17,18 +17,22 @@ export interface Breach {
 export async function reportBreach(ctx: RunContext, breach: Breach): Promise<void> {
   if (ctx.stopSignal.aborted) return;
   const decidedAt = Date.now();
-  // Both appends are queued before the stop fires, so the journal orders them ahead of every
-  // revert event (appends are written in the order they are issued).
-  const seen = ctx.journal.append(
-    'breach-seen',
-    { guard: breach.guard, reason: breach.reason, observed: breach.observed ?? {} },
-    { phase: ctx.state.phase, at: breach.seenAt },
-  );
-  const decided = ctx.journal.append(
-    'abort-decided',
-    { guard: breach.guard, reason: breach.reason, decisionLatencyMs: decidedAt - breach.seenAt },
-    { phase: ctx.state.phase, at: decidedAt },
-  );
+  // One durable write for both, queued before the stop fires, so the journal orders them ahead of
+  // every revert event (appends are written in the order they are issued).
+  const written = ctx.journal.appendMany([
+    {
+      type: 'breach-seen',
+      data: { guard: breach.guard, reason: breach.reason, observed: breach.observed ?? {} },
+      phase: ctx.state.phase,
+      at: breach.seenAt,
+    },
+    {
+      type: 'abort-decided',
+      data: { guard: breach.guard, reason: breach.reason, decisionLatencyMs: decidedAt - breach.seenAt },
+      phase: ctx.state.phase,
+      at: decidedAt,
+    },
+  ]);
   ctx.stop({
     ending: 'aborted',
     guard: breach.guard,
@@ -36,5 +40,5 @@ export async function reportBreach(ctx: RunContext, breach: Breach): Promise<voi
     breachSeenAt: breach.seenAt,
     abortDecidedAt: decidedAt,
   });
-  await Promise.all([seen, decided]);
+  await written;
 }

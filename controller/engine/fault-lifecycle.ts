@@ -164,29 +164,81 @@ export function revertFault(ctx: RunContext, fault: FaultState): Promise<void> {
 }
 
 /**
- * Reverts every fault of the run in parallel (waiting for applies in flight) and records
- * `all-faults-reverted` once each one is confirmed gone. Returns the faults that could not be
- * confirmed (their leases remove them).
+ * Reverts every fault of the run in parallel (waiting for applies and ramp re-applies in flight)
+ * and records `all-faults-reverted` once each one is confirmed gone. The abort path is what the
+ * abort latency measures, so its journal writes are batched: one durable write for every
+ * `fault-reverting` before the DELETEs, one for every `fault-reverted` plus `all-faults-reverted`
+ * after. Returns the faults that could not be confirmed (their leases remove them).
  */
 export async function revertEverything(
   ctx: RunContext,
 ): Promise<{ failed: { faultId: string; message: string }[] }> {
   const faults = [...ctx.state.faults.values()];
-  const results = await Promise.allSettled(faults.map((f) => revertFault(ctx, f)));
+  await Promise.all(faults.map((f) => f.applying));
+  await Promise.all(faults.map((f) => f.updating));
+  const already = faults.filter((f) => f.reverting !== null);
+  const mine = faults.filter((f) => f.reverting === null && f.handle !== null && f.status === 'active');
+  const done = new Map<FaultState, { resolve: () => void; reject: (e: unknown) => void }>();
+  for (const f of mine) {
+    f.status = 'reverting';
+    f.reverting = new Promise<void>((resolve, reject) => done.set(f, { resolve, reject }));
+    // Nobody else may await it; keep a rejection from going unhandled.
+    f.reverting.catch(() => {});
+  }
+  await ctx.journal.appendMany(
+    mine.map((f) => ({
+      type: 'fault-reverting' as const,
+      data: { faultId: f.planned.id, undo: f.handle!.undo },
+      phase: 'reverting' as const,
+    })),
+  );
+  const results = await Promise.allSettled(
+    mine.map(async (f) => {
+      const r = await ctx.executor.revert(f.handle!);
+      f.status = 'reverted';
+      f.revertedAt = Date.now();
+      return r;
+    }),
+  );
+  const failed: { faultId: string; message: string }[] = [];
+  const events: Parameters<RunContext['journal']['appendMany']>[0] = [];
+  results.forEach((r, i) => {
+    const f = mine[i]!;
+    if (r.status === 'fulfilled') {
+      events.push({
+        type: 'fault-reverted',
+        data: { faultId: f.planned.id, wasActive: r.value.wasActive, confirmed: true },
+        phase: 'reverting',
+        at: f.revertedAt!,
+      });
+      done.get(f)!.resolve();
+    } else {
+      f.status = 'active';
+      failed.push({ faultId: f.planned.id, message: (r.reason as Error).message });
+      done.get(f)!.reject(r.reason);
+    }
+  });
+  const earlier = await Promise.allSettled(already.map((f) => f.reverting));
+  earlier.forEach((r, i) => {
+    if (r.status === 'rejected')
+      failed.push({ faultId: already[i]!.planned.id, message: (r.reason as Error).message });
+  });
   // Belt and braces: anything the executor still holds (should be nothing) goes too.
   const stray = await ctx.executor.revertAll();
-  const failed = results.flatMap((r, i) =>
-    r.status === 'rejected' ? [{ faultId: faults[i]!.planned.id, message: (r.reason as Error).message }] : [],
-  );
   for (const s of stray.failed) failed.push({ faultId: s.handle.id, message: s.error.message });
   if (failed.length === 0) {
     const at = Date.now();
     ctx.state.allRevertedAt = at;
-    await ctx.journal.append(
-      'all-faults-reverted',
-      { faults: faults.filter((f) => f.status === 'reverted').map((f) => f.planned.id) },
-      { phase: 'reverting', at },
-    );
+    events.push({
+      type: 'all-faults-reverted',
+      data: { faults: faults.filter((f) => f.status === 'reverted').map((f) => f.planned.id) },
+      phase: 'reverting',
+      at,
+    });
   }
+  for (const f of mine)
+    if (f.status === 'reverted')
+      ctx.progress({ type: 'fault', faultId: f.planned.id, status: 'reverted', at: f.revertedAt! });
+  await ctx.journal.appendMany(events);
   return { failed };
 }

@@ -193,8 +193,11 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Verdict
 
   // Every ending passes through reverting, even when nothing was applied.
   try {
-    await enter('reverting');
+    // Not awaited on its own: the revert's first journal write is queued behind it anyway.
+    const entered = enter('reverting');
+    entered.catch(() => {});
     const r = await revertEverything(ctx);
+    await entered;
     revertFailures = r.failed;
     await background;
     if (revertFailures.length > 0 && state.stopCause?.ending !== 'interrupted') {

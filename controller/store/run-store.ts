@@ -22,6 +22,8 @@ export interface RunStore {
   createRun(run: NewRun): Promise<void>;
   /** Appends one event; `seq` must be the run's next number (gaps and repeats are refused). */
   appendEvent(event: JournalEvent): Promise<void>;
+  /** Appends several events of one run in one durable write (all or none). */
+  appendEvents(events: JournalEvent[]): Promise<void>;
   finishRun(runId: string, end: RunEndUpdate): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   /** Newest first. */

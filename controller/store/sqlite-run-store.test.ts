@@ -67,6 +67,23 @@ describe('sqlite run store', () => {
     await store.close();
   });
 
+  it('writes a batch of events all together or not at all', async () => {
+    const store = new SqliteRunStore(':memory:');
+    await store.createRun({ runId: 'r1', experiment: 'x', startedAt: 1, spec: {} });
+    await store.appendEvents([
+      { runId: 'r1', seq: 1, at: 1, type: 'breach-seen', data: {} },
+      { runId: 'r1', seq: 2, at: 2, type: 'abort-decided', data: {} },
+    ]);
+    await expect(
+      store.appendEvents([
+        { runId: 'r1', seq: 3, at: 3, type: 'fault-reverting', data: {} },
+        { runId: 'r1', seq: 5, at: 3, type: 'fault-reverting', data: {} },
+      ]),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await store.events('r1')).map((e) => e.type)).toEqual(['breach-seen', 'abort-decided']);
+    await store.close();
+  });
+
   it('reports finishing an unknown run as NOT_FOUND', async () => {
     const store = new SqliteRunStore(':memory:');
     await expect(

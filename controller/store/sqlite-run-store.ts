@@ -116,6 +116,22 @@ export class SqliteRunStore implements RunStore {
   }
 
   async appendEvent(event: JournalEvent): Promise<void> {
+    this.insertChecked(event);
+  }
+
+  async appendEvents(events: JournalEvent[]): Promise<void> {
+    // One transaction = one fsync for the batch (the abort path writes several events at once).
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const e of events) this.insertChecked(e);
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  private insertChecked(event: JournalEvent): void {
     const e = JournalEvent.parse(event);
     const last = (this.lastSeq.get(e.runId) as { seq: number | null } | undefined)?.seq ?? 0;
     if (e.seq !== last + 1) {
