@@ -1,5 +1,5 @@
 import type { Direction } from '../../protocol/proxy.ts';
-import type { Stage, TcpDirection } from './tcp-direction.ts';
+import { DONE, type Stage, type TcpDirection } from './tcp-direction.ts';
 import type { TcpCloseOutcome, TcpLink } from './tcp-fault.ts';
 
 /** What a link needs from its connection. */
@@ -9,7 +9,6 @@ export interface LinkOwner {
   resetByFault(): void;
 }
 
-const DONE: Promise<void> = Promise.resolve();
 // setTimeout takes at most 2^31-1 ms; longer waits are done in steps.
 const MAX_TIMER_MS = 2_147_483_647;
 

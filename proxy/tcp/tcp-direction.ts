@@ -28,7 +28,8 @@ export interface PipeOwner {
 }
 
 export const NO_STAGES: readonly Stage[] = Object.freeze([]);
-const DONE: Promise<void> = Promise.resolve();
+/** The one already-settled promise: chain steps return it when they finished synchronously. */
+export const DONE: Promise<void> = Promise.resolve();
 const END = Symbol('end');
 type Item = TcpChunk | typeof END;
 
@@ -74,18 +75,23 @@ export class TcpDirection {
     const owner = this.owner;
     if (owner.closing) return;
     if (this.fromClient) owner.bytesIn += data.length;
-    if (this.stages.length === 0 && !this.running) {
+    if (this.running) {
+      this.enqueue({ data, at: performance.now() }, data.length);
+      return;
+    }
+    if (this.stages.length === 0) {
       if (!this.fromClient) owner.bytesOut += data.length;
       if (!this.dest.write(data)) this.source.pause();
       return;
     }
-    this.enqueue({ data, at: performance.now() }, data.length);
+    this.process(data, performance.now());
   };
 
   private readonly onEnd = (): void => {
     if (this.owner.closing) return;
-    if (this.stages.length === 0 && !this.running) this.dest.end();
-    else this.enqueue(END, 0);
+    if (this.running) this.enqueue(END, 0);
+    else if (this.stages.length === 0) this.dest.end();
+    else this.process(END, 0);
   };
 
   private readonly onDrain = (): void => {
@@ -97,7 +103,6 @@ export class TcpDirection {
     this.queue.push(item);
     this.queuedBytes += bytes;
     if (this.queuedBytes >= QUEUE_HIGH_WATER_BYTES) this.source.pause();
-    if (!this.running) void this.run();
   }
 
   private maybeResume(): void {
@@ -111,17 +116,42 @@ export class TcpDirection {
     }
   }
 
-  /** Drains the queue through the chain, one item at a time, each with the chain current when it starts. */
-  private async run(): Promise<void> {
-    this.running = true;
+  private runItem(item: Buffer | typeof END, at: number): Promise<void> {
+    return item === END ? this.endFrom(this.stages, 0) : this.runFrom(this.stages, 0, item, at);
+  }
+
+  /**
+   * Runs one item through the chain as it is now. Most chains (a 0 ms delay, a pass-through)
+   * finish synchronously and cost no queue or promise; otherwise the direction stays busy, and
+   * later items queue, until this one is through.
+   */
+  private process(item: Buffer | typeof END, at: number): void {
+    let pending: Promise<void>;
     try {
+      pending = this.runItem(item, at);
+    } catch (err) {
+      this.owner.onFaultError(err);
+      return;
+    }
+    if (pending === DONE) return;
+    const bytes = item === END ? 0 : item.length;
+    this.running = true;
+    this.queuedBytes += bytes;
+    void this.drain(pending, bytes);
+  }
+
+  /** Waits for the item in progress, then takes queued items one at a time, each with the chain current when it starts. */
+  private async drain(pending: Promise<void>, bytes: number): Promise<void> {
+    try {
+      await pending;
+      this.queuedBytes -= bytes;
+      this.maybeResume();
       while (this.head < this.queue.length && !this.owner.closing) {
         const item = this.queue[this.head]!;
         this.queue[this.head++] = END;
-        if (item === END) {
-          await this.endFrom(this.stages, 0);
-        } else {
-          await this.runFrom(this.stages, 0, item.data, item.at);
+        const done = item === END ? this.runItem(END, 0) : this.runItem(item.data, item.at);
+        if (done !== DONE) await done;
+        if (item !== END) {
           this.queuedBytes -= item.data.length;
           this.maybeResume();
         }

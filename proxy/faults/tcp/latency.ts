@@ -19,12 +19,13 @@ export const tcpLatencyFault: FaultDefinition<TcpLatencyParams, TcpFault> = {
   example: { delayMs: 200, jitterMs: 0 },
   create({ delayMs, jitterMs }, { random }) {
     const session: TcpFaultSession = {
-      async onChunk(chunk, link) {
+      onChunk(chunk, link) {
         const delay = jitterMs > 0 ? Math.max(0, delayMs + (random() * 2 - 1) * jitterMs) : delayMs;
         // Timed from arrival, so chunks that waited behind earlier ones do not add up their delays
-        // (Toxiproxy's pipelining).
-        await link.sleep(chunk.at + delay - performance.now());
-        await link.forward(chunk.data);
+        // (Toxiproxy's pipelining). Already due: forward synchronously, no promise.
+        const wait = chunk.at + delay - performance.now();
+        if (!(wait > 0)) return link.forward(chunk.data);
+        return link.sleep(wait).then(() => link.forward(chunk.data));
       },
     };
     return { scope: 'connection', open: () => session };

@@ -21,16 +21,16 @@ export const tcpLimitDataFault: FaultDefinition<TcpLimitDataParams, TcpFault> = 
       open() {
         let passed = 0;
         return {
-          async onChunk(chunk, link) {
+          onChunk(chunk, link) {
             const room = bytes - passed;
             if (chunk.data.length < room) {
               passed += chunk.data.length;
-              await link.forward(chunk.data);
-              return;
+              return link.forward(chunk.data);
             }
             passed = bytes;
-            if (room > 0) await link.forward(chunk.data.subarray(0, room));
-            link.close();
+            const closeNow = () => link.close();
+            if (room <= 0) return closeNow();
+            return link.forward(chunk.data.subarray(0, room)).then(closeNow);
           },
         };
       },
