@@ -144,6 +144,26 @@ describe('Toxiproxy-compatible API with the unmodified toxiproxy-node-client', (
     expect(await noToxic.json()).toEqual({ error: 'toxic not found', status: 404 });
   });
 
+  it('shows a Faultline fault on a TCP proxy as a toxic named after its id', async () => {
+    server.manager.faults.apply('echo', {
+      id: 'echo:manual',
+      type: 'latency',
+      params: { delayMs: 5 },
+      percent: 50,
+    });
+    const toxic = await fetch(`${server.adminUrl}/proxies/echo/toxics/manual`).then((r) => r.json());
+    expect(toxic).toEqual({
+      name: 'manual',
+      type: 'latency',
+      stream: 'downstream',
+      toxicity: 0.5,
+      attributes: { latency: 5, jitter: 0 },
+    });
+    const del = await fetch(`${server.adminUrl}/proxies/echo/toxics/manual`, { method: 'DELETE' });
+    expect(del.status).toBe(204);
+    expect(server.manager.faults.get('echo:manual')).toBeUndefined();
+  });
+
   it('resets: removes every toxic and re-enables disabled proxies', async () => {
     const proxy = await toxiproxy.get('echo');
     await proxy.addToxic(latency('again', 500));

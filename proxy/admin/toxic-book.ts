@@ -40,6 +40,8 @@ export class ToxicBook {
 
   list(proxy: string): Toxic[] {
     const out: Toxic[] = [];
+    // Toxics are TCP faults; an HTTP-mode proxy's faults are not shown as toxics.
+    if (this.manager.modeOf(proxy) !== 'tcp') return out;
     for (const f of this.manager.faults.forProxy(proxy)) {
       const rec = this.records.get(f.id);
       if (rec && rec.proxy === proxy) {

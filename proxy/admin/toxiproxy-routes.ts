@@ -53,7 +53,7 @@ export const toxiproxyRoutes: FastifyPluginAsync<AdminContext> = async (app, ctx
     listen: p.boundAddress ?? p.listen,
     upstream: p.upstream,
     enabled: p.enabled,
-    toxics: p.mode === 'tcp' ? toxics.list(p.name) : [],
+    toxics: toxics.list(p.name),
   });
   const proxyOf = (req: FastifyRequest<{ Params: Partial<Params> }>) => {
     const name = req.params.proxy!;
