@@ -66,7 +66,7 @@ describe('parseExperimentText', () => {
     ]);
   });
 
-  it('checks params with the hook and sorts errors by position', () => {
+  it('reports shape and params errors together, sorted by position', () => {
     const hooks = { faultParams: () => z.strictObject({ delayMs: z.number().min(0) }) };
     const text = VALID.replace('delayMs: 10', 'delayMs: fast').replace(
       'kind: Experiment',
@@ -74,6 +74,7 @@ describe('parseExperimentText', () => {
     );
     expect(errorsOf(text, 'x.yaml', hooks)).toEqual([
       'x.yaml:3:7: kind: expected "Experiment", got "Experiement"',
+      'x.yaml:17:26: spec.method[0].params.delayMs: expected a number >= 0, got "fast"',
     ]);
     expect(errorsOf(VALID.replace('delayMs: 10', 'delayMs: fast'), 'x.yaml', hooks)).toEqual([
       'x.yaml:17:26: spec.method[0].params.delayMs: expected a number >= 0, got "fast"',

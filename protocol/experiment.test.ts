@@ -140,6 +140,17 @@ describe('experiment schema', () => {
     ]);
   });
 
+  it('reports shape errors and reference errors in one pass, once per path', () => {
+    const exp = minimal();
+    exp.spec.method[0].percent = 150;
+    exp.spec.guards = [{ probe: 'gone' }, { probe: 'bad name!' }];
+    expect(issuesOf(exp).map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'spec.method.0.percent: expected a number >= 0 and <= 100, got 150',
+      'spec.guards.1.probe: expected a name of 1-64 of A-Z a-z 0-9 _ . -, got "bad name!"',
+      'spec.guards.0.probe: unknown probe "gone"; hypothesis probes: ok',
+    ]);
+  });
+
   it('accepts a proxy that is not declared when a proxy admin URL is given', () => {
     const exp = minimal();
     exp.spec.proxies = [];

@@ -1,15 +1,8 @@
 import { z } from 'zod';
 import { Duration as DurationMs } from './duration.ts';
-import { type ExperimentIssue, explainZodIssues, type IssuePath } from './experiment-issues.ts';
-import {
-  CohortRule,
-  Direction,
-  FaultMatch,
-  HostPort,
-  ProxyConfig,
-  type ProxyMode,
-  ProxyName,
-} from './proxy.ts';
+import { type ExperimentIssue, explainZodIssues } from './experiment-issues.ts';
+import { checkReferences, type ExperimentParseOptions } from './experiment-references.ts';
+import { CohortRule, Direction, FaultMatch, HostPort, ProxyConfig, ProxyName } from './proxy.ts';
 
 /**
  * The experiment file (`apiVersion: faultline/v1`, `kind: Experiment`). Every object is strict:
@@ -421,156 +414,29 @@ export type ExperimentInput = z.input<typeof Experiment>;
 // ---------------------------------------------------------------- parsing with cross-references
 
 export type { ExperimentIssue, IssuePath } from './experiment-issues.ts';
-
-/** Hooks that let the caller check fault parameters against the fault types it knows. */
-export interface ExperimentParseOptions {
-  /**
-   * Schema of a proxy fault type's `params`, or undefined when that type is unknown (an error).
-   * Without this hook, fault types and params are not checked.
-   */
-  faultParams?: (mode: ProxyMode, type: string) => z.ZodType | undefined;
-  /** Known fault types of a proxy mode, listed in "unknown fault type" errors. */
-  faultTypes?: (mode: ProxyMode) => readonly string[];
-}
+export type { ExperimentParseOptions } from './experiment-references.ts';
 
 export type ExperimentParseResult =
   | { ok: true; experiment: Experiment }
   | { ok: false; issues: ExperimentIssue[] };
 
-/** Parses an already-loaded object (YAML/JSON) into an Experiment, with cross-reference checks. */
+/**
+ * Parses an already-loaded object (YAML/JSON) into an Experiment. Shape errors and reference
+ * errors (targets, probe names, proxies, fault types and params) are reported together.
+ */
 export function parseExperimentObject(
   input: unknown,
   options: ExperimentParseOptions = {},
 ): ExperimentParseResult {
   const parsed = Experiment.safeParse(input);
-  if (!parsed.success) return { ok: false, issues: explainZodIssues(parsed.error.issues, Experiment, input) };
-  const issues = checkReferences(parsed.data, input, options);
-  return issues.length ? { ok: false, issues } : { ok: true, experiment: parsed.data };
-}
-
-function faultSteps(method: MethodStep[]): { step: FaultStep; path: IssuePath }[] {
-  const out: { step: FaultStep; path: IssuePath }[] = [];
-  for (const [i, step] of method.entries()) {
-    if ('fault' in step) out.push({ step, path: ['spec', 'method', i] });
-    if ('parallel' in step) {
-      for (const [j, inner] of step.parallel.entries())
-        out.push({ step: inner, path: ['spec', 'method', i, 'parallel', j] });
-    }
+  const issues = parsed.success ? [] : explainZodIssues(parsed.error.issues, Experiment, input);
+  // A value the schema already rejected is not also reported as a bad reference.
+  const rejected = new Set(issues.map((i) => JSON.stringify(i.path)));
+  for (const issue of checkReferences(input, options)) {
+    if (!rejected.has(JSON.stringify(issue.path))) issues.push(issue);
   }
-  return out;
-}
-
-function checkReferences(
-  exp: Experiment,
-  input: unknown,
-  options: ExperimentParseOptions,
-): ExperimentIssue[] {
-  const issues: ExperimentIssue[] = [];
-  const spec = exp.spec;
-  const proxies = new Map<string, ProxyConfig>();
-  spec.proxies.forEach((p, i) => {
-    if (proxies.has(p.name)) {
-      issues.push({
-        path: ['spec', 'proxies', i, 'name'],
-        message: `duplicate proxy name "${p.name}"`,
-        at: 'value',
-      });
-    }
-    proxies.set(p.name, p);
-  });
-  const knownProxy = (name: string, path: IssuePath) => {
-    if (proxies.has(name) || spec.proxyAdmin !== undefined) return;
-    const declared = [...proxies.keys()];
-    issues.push({
-      path,
-      message: `unknown proxy "${name}"; declared in spec.proxies: ${declared.length ? declared.join(', ') : 'none'} (or set spec.proxyAdmin)`,
-      at: 'value',
-    });
-  };
-
-  const probeNames = new Set<string>();
-  spec.hypothesis.probes.forEach((p, i) => {
-    if (probeNames.has(p.name)) {
-      issues.push({
-        path: ['spec', 'hypothesis', 'probes', i, 'name'],
-        message: `duplicate probe name "${p.name}"`,
-        at: 'value',
-      });
-    }
-    probeNames.add(p.name);
-    if (p.proxyMetrics)
-      knownProxy(p.proxyMetrics.proxy, ['spec', 'hypothesis', 'probes', i, 'proxyMetrics', 'proxy']);
-  });
-
-  for (const [name, target] of Object.entries(spec.targets)) {
-    if (target.proxy !== undefined) knownProxy(target.proxy, ['spec', 'targets', name, 'proxy']);
-  }
-
-  for (const { step, path } of faultSteps(spec.method)) {
-    const target = spec.targets[step.target];
-    if (!target) {
-      const declared = Object.keys(spec.targets);
-      issues.push({
-        path: [...path, 'target'],
-        message: `unknown target "${step.target}"; declared targets: ${declared.length ? declared.join(', ') : 'none'}`,
-        at: 'value',
-      });
-      continue;
-    }
-    const mode = target.proxy !== undefined ? proxies.get(target.proxy)?.mode : undefined;
-    if (mode === undefined || !options.faultParams) continue;
-    const paramsSchema = options.faultParams(mode, step.fault);
-    if (!paramsSchema) {
-      const known = options.faultTypes?.(mode) ?? [];
-      issues.push({
-        path: [...path, 'fault'],
-        message: `unknown fault type "${step.fault}" for ${mode} proxies${known.length ? `; known: ${known.join(', ')}` : ''}`,
-        at: 'value',
-      });
-      continue;
-    }
-    const paramsInput = valueAtPath(input, [...path, 'params']) ?? {};
-    const result = paramsSchema.safeParse(paramsInput);
-    if (!result.success)
-      issues.push(...explainZodIssues(result.error.issues, paramsSchema, paramsInput, [...path, 'params']));
-  }
-
-  spec.guards.forEach((g, i) => {
-    if ('probe' in g && !probeNames.has(g.probe)) {
-      const declared = [...probeNames];
-      issues.push({
-        path: ['spec', 'guards', i, 'probe'],
-        message: `unknown probe "${g.probe}"; hypothesis probes: ${declared.length ? declared.join(', ') : 'none'}`,
-        at: 'value',
-      });
-    }
-    if ('budget' in g && g.budget.proxy !== undefined)
-      knownProxy(g.budget.proxy, ['spec', 'guards', i, 'budget', 'proxy']);
-    if ('compare' in g) {
-      knownProxy(g.compare.proxy, ['spec', 'guards', i, 'compare', 'proxy']);
-      // Without a cohort split there is no control group to compare against.
-      const split = faultSteps(spec.method).some(
-        ({ step }) => step.cohort !== undefined && spec.targets[step.target]?.proxy === g.compare.proxy,
-      );
-      if (!split) {
-        issues.push({
-          path: ['spec', 'guards', i, 'compare', 'proxy'],
-          message: `a compare guard needs a fault step with \`cohort\` on a target of proxy "${g.compare.proxy}"`,
-          at: 'value',
-        });
-      }
-    }
-  });
-  return issues;
-}
-
-function valueAtPath(input: unknown, path: IssuePath): unknown {
-  let v = input;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[key];
-  }
-  return v;
+  if (parsed.success && issues.length === 0) return { ok: true, experiment: parsed.data };
+  return { ok: false, issues };
 }
 
 /** JSON Schema (draft 2020-12) of what may be written in an experiment file; for editors. */
