@@ -102,17 +102,21 @@ describe('fault runtime', () => {
     expect(calls.revert).toBe(1);
   });
 
-  it('keeps the ledger entry open when revert keeps failing, so the next start retries it', async () => {
-    const { fault } = countingFault(() => {
-      throw new Error('EPERM');
+  it('keeps the ledger entry open when revert fails, and tries again when the lease runs out', async () => {
+    let failures = 1;
+    const { fault, calls } = countingFault(() => {
+      if (failures-- > 0) throw new Error('EPERM');
+      return 'reverted';
     });
     const rt = make(fault, 1);
-    await rt.apply(req('f'));
+    await rt.apply(req('f', 150));
     await expect(rt.revert('f', 'revert')).rejects.toSatisfy((e) =>
       isFaultlineError(e, 'FAULT_REVERT_FAILED'),
     );
     expect(openEntries(ledger.read()).map((e) => e.intent.faultId)).toEqual(['f']);
-    runtime = undefined; // close would fail the same way
+    await once(rt, 'expired');
+    expect(calls.revert).toBe(2);
+    expect(openEntries(ledger.read())).toEqual([]);
   });
 
   it('halt reverts everything and refuses new faults until resume', async () => {

@@ -187,6 +187,9 @@ export class FaultRuntime extends EventEmitter<FaultRuntimeEvents> {
           return { wasActive: true };
         } catch (err) {
           if (attempt >= attempts) {
+            // Still active and still in the ledger: try again when this lease runs out, and every
+            // lease after that, rather than leaving the fault without a timer.
+            this.leases.arm(faultId, entry.request.leaseMs);
             this.emit('revert-failed', faultId, err as Error);
             throw new FaultlineError(
               'FAULT_REVERT_FAILED',

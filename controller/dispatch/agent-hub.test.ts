@@ -178,6 +178,30 @@ describe('agent hub', () => {
     expect(hub.held()).toEqual([]);
   });
 
+  it('reverts every held fault at once and reports the ones that failed', async () => {
+    const a = connect();
+    await a.hello('secret');
+    await once(hub, 'agent-connected');
+    await hub.apply('agent-1', { faultId: 'ok', faultType: 'cpu-stress', params: {}, leaseMs: 3_000 });
+    await hub.apply('agent-1', { faultId: 'stuck', faultType: 'cpu-stress', params: {}, leaseMs: 3_000 });
+    a.answer = (m) =>
+      'requestId' in m
+        ? m.type === 'revert' && m.faultId === 'stuck'
+          ? {
+              type: 'ack',
+              requestId: m.requestId,
+              ok: false,
+              error: { code: 'FAULT_REVERT_FAILED', message: 'EPERM' },
+            }
+          : { type: 'ack', requestId: m.requestId, ok: true, wasActive: true }
+        : undefined;
+    const { reverted, failed } = await hub.revertAll();
+    expect(reverted.map((f) => f.faultId)).toEqual(['ok']);
+    expect(failed.map((f) => [f.fault.faultId, (f.error as { code?: string }).code])).toEqual([
+      ['stuck', 'FAULT_REVERT_FAILED'],
+    ]);
+  });
+
   it('drops an agent that stops sending anything for three heartbeats', async () => {
     await hub.close();
     hub = await AgentHub.start({ token: 'secret', heartbeatMs: 100 });

@@ -270,13 +270,33 @@ export class AgentHub extends EventEmitter<AgentHubEvents> {
     }
   }
 
-  /** Reverts a fault and stops renewing it. Idempotent: `wasActive: false` when the agent no longer had it. */
+  /**
+   * Reverts a fault and stops renewing it. Idempotent: `wasActive: false` when the agent no longer
+   * had it. Renewals stop even when the revert fails, so the lease ends the fault on the agent (which
+   * tries its revert again at every lease expiry).
+   */
   async revert(agentId: string, faultId: string): Promise<{ wasActive: boolean }> {
     const held = this.heldFaults.get(this.key(agentId, faultId));
     if (held) clearInterval(held.timer);
-    const ack = await this.connection(agentId).request({ type: 'revert', faultId });
-    this.drop(agentId, faultId, null, 'reverted');
-    return { wasActive: ack.wasActive ?? true };
+    try {
+      const ack = await this.connection(agentId).request({ type: 'revert', faultId });
+      return { wasActive: ack.wasActive ?? true };
+    } finally {
+      this.drop(agentId, faultId, null, 'reverted');
+    }
+  }
+
+  /** Reverts every held fault on every agent, all at once (the engine's unconditional revert). */
+  async revertAll(): Promise<{ reverted: HeldFault[]; failed: { fault: HeldFault; error: Error }[] }> {
+    const faults = this.held();
+    const results = await Promise.allSettled(faults.map((f) => this.revert(f.agentId, f.faultId)));
+    const reverted: HeldFault[] = [];
+    const failed: { fault: HeldFault; error: Error }[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') reverted.push(faults[i]!);
+      else failed.push({ fault: faults[i]!, error: r.reason as Error });
+    });
+    return { reverted, failed };
   }
 
   /** Makes an agent revert everything and refuse new faults until `resume`. */
