@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { FaultlineError } from '../../protocol/errors.ts';
 import { loadProxyConfigFile } from '../../proxy/proxy-config-file.ts';
-import { DEFAULT_ADMIN, startProxyServer } from '../../proxy/proxy-server.ts';
+import { DEFAULT_ADMIN, type ProxyServer, startProxyServer } from '../../proxy/proxy-server.ts';
 import type { Command } from '../main.ts';
 
 /** How long in-flight exchanges get to finish after SIGTERM or SIGINT, ms. */
@@ -39,34 +39,46 @@ export const command: Command = {
     }
     const log = pino({ name: 'faultline-proxy' }, pino.destination({ fd: 2, sync: true }));
     const proxies = args.config ? await loadProxyConfigFile(args.config) : [];
-    const server = await startProxyServer({ admin: args.admin ?? DEFAULT_ADMIN, proxies, log });
-    console.log(`faultline proxy: admin API on ${server.adminUrl}`);
 
-    return new Promise<number>((resolve) => {
-      let stopping = false;
-      const stop = (signal: NodeJS.Signals) => {
-        if (stopping) {
-          // A second signal means "now": skip the rest of the drain.
-          log.warn({ signal }, 'second signal; exiting without waiting');
-          process.exit(1);
-        }
-        stopping = true;
-        log.info({ signal, drainMs: DRAIN_MS }, 'draining');
-        server.close(DRAIN_MS).then(
-          () => {
-            log.info({}, 'stopped');
-            // Exit even if some stray handle would keep the loop alive; unref'd so it never delays.
-            setTimeout(() => process.exit(0), 1_000).unref();
-            resolve(0);
-          },
-          (err: unknown) => {
-            log.error({ err }, 'error while stopping');
-            resolve(4);
-          },
-        );
-      };
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
+    // Signal handlers go in before anything is printed: a signal that arrives while no listener is
+    // registered kills the process outright, and a supervisor may signal as soon as it sees the URL.
+    let server: ProxyServer | undefined;
+    let stopRequested: NodeJS.Signals | undefined;
+    let finish: (code: number) => void = () => {};
+    const finished = new Promise<number>((resolve) => {
+      finish = resolve;
     });
+    const drain = (s: ProxyServer, signal: NodeJS.Signals) => {
+      log.info({ signal, drainMs: DRAIN_MS }, 'draining');
+      s.close(DRAIN_MS).then(
+        () => {
+          log.info({}, 'stopped');
+          // Exit even if some stray handle would keep the loop alive; unref'd so it never delays.
+          setTimeout(() => process.exit(0), 1_000).unref();
+          finish(0);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'error while stopping');
+          finish(4);
+        },
+      );
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopRequested) {
+        // A second signal means "now": skip the rest of the drain.
+        log.warn({ signal }, 'second signal; exiting without waiting');
+        process.exit(1);
+      }
+      stopRequested = signal;
+      if (server) drain(server, signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+
+    server = await startProxyServer({ admin: args.admin ?? DEFAULT_ADMIN, proxies, log });
+    console.log(`faultline proxy: admin API on ${server.adminUrl}`);
+    // Signalled while starting: stop now that there is something to stop.
+    if (stopRequested) drain(server, stopRequested);
+    return finished;
   },
 };
