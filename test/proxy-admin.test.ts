@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -318,6 +319,10 @@ describe('Faultline admin API', () => {
     expect(text).toContain('faultline_fault_affected_total{proxy="web",fault="half",type="abort"} 4');
     expect(text).toContain('faultline_proxy_active_faults{proxy="web"} 1');
     expect(text).toMatch(/faultline_proxy_bytes_total\{proxy="web",direction="out"\} [1-9]/);
+    // Prometheus's own linter (Debian package `prometheus`) must accept the exposition as is.
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(lint.error, 'promtool is needed: apt-get install prometheus').toBeUndefined();
+    expect({ status: lint.status, out: lint.stdout + lint.stderr }).toEqual({ status: 0, out: '' });
 
     const res = await app.inject('/faultline/proxies/web/window?seconds=10&samples=true');
     const w = WindowReport.parse(res.json());
