@@ -97,6 +97,13 @@ describe('parseExperimentText', () => {
     ]);
   });
 
+  it('reads files that start with a byte-order mark', () => {
+    expect(parseExperimentText(`\uFEFF${VALID}`, 'x.yaml').ok).toBe(true);
+    expect(errorsOf('\uFEFF{"apiVersion": 1}', 'x.json')).toContain(
+      'x.json:1:16: apiVersion: expected "faultline/v1", got 1',
+    );
+  });
+
   it('reports duplicate keys as YAML errors rather than keeping the last one', () => {
     const errors = errorsOf(VALID.replace('kind: Experiment', 'kind: Experiment\nkind: Experiment'));
     expect(errors[0]).toMatch(/^x\.yaml:4:1: YAML syntax error: .*unique/i);

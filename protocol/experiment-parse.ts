@@ -110,6 +110,8 @@ export function parseExperimentText(
   fileName: string,
   options: ExperimentParseOptions = {},
 ): ExperimentTextResult {
+  // Editors on Windows may save a byte-order mark; neither parser wants it.
+  text = text.replace(/^\uFEFF/, '');
   const counter = new LineCounter();
   if (fileName.toLowerCase().endsWith('.json')) {
     try {
