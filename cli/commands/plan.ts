@@ -11,7 +11,7 @@ Dry run: prints the resolved targets, each fault with its undo recipe, the guard
 predicted blast radius. Applies nothing and contacts nothing.`;
 
 /** Admin URL shown in undo recipes when the proxies would be started in-process (port chosen at run time). */
-const IN_PROCESS_ADMIN = 'http://127.0.0.1:0';
+const IN_PROCESS_ADMIN = 'http://in-process-admin';
 
 function ms(n: number): string {
   return n >= 1000 ? `${n / 1000}s` : `${n}ms`;
