@@ -3,6 +3,7 @@ import { forwardRequestHeaders, stripResponseHeaders } from './hop-headers.ts';
 
 describe('hop-by-hop headers', () => {
   it('drops connection-scoped request headers and appends the client to x-forwarded-for', () => {
+    const info = { hasBody: false, contentLength: 0 };
     const out = forwardRequestHeaders(
       [
         'Host',
@@ -26,10 +27,19 @@ describe('hop-by-hop headers', () => {
         'Accept',
         '*/*',
       ],
-      'x-secret, close',
       '127.0.0.1',
+      info,
     );
     expect(out).toEqual(['Host', 'a', 'Accept', '*/*', 'x-forwarded-for', '10.0.0.1, 127.0.0.1']);
+    expect(info).toEqual({ hasBody: true, contentLength: -1 });
+  });
+
+  it('reads the declared body length', () => {
+    const info = { hasBody: true, contentLength: 0 };
+    forwardRequestHeaders(['Content-Length', '0'], undefined, info);
+    expect(info).toEqual({ hasBody: false, contentLength: 0 });
+    forwardRequestHeaders(['content-length', '12'], undefined, info);
+    expect(info).toEqual({ hasBody: true, contentLength: 12 });
   });
 
   it('drops connection-scoped response headers in place', () => {

@@ -36,28 +36,53 @@ function connectionTokens(value: string | undefined): ReadonlySet<string> | unde
   return tokens.length ? new Set(tokens) : undefined;
 }
 
+/** What the header pass learned about the request body, written into the caller's object. */
+export interface RequestBodyInfo {
+  /** True when the request has a body (non-zero `content-length`, or `transfer-encoding`). */
+  hasBody: boolean;
+  /** Declared `content-length` in bytes; -1 when absent. */
+  contentLength: number;
+}
+
+const CONNECTION_LENGTH = 'connection'.length;
+
 /**
  * The request headers to forward, as undici's flat `[name, value, ...]` list, with hop-by-hop
- * headers removed and the client address appended to `x-forwarded-for`.
+ * headers removed and the client address appended to `x-forwarded-for`. Works on `rawHeaders`
+ * so the clean path never builds node's lazy `req.headers` object.
  */
 export function forwardRequestHeaders(
   rawHeaders: readonly string[],
-  connection: string | undefined,
   clientAddress: string | undefined,
+  info: RequestBodyInfo,
 ): string[] {
+  let connection: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === CONNECTION_LENGTH && name.toLowerCase() === 'connection') {
+      connection = connection === undefined ? rawHeaders[i + 1]! : `${connection},${rawHeaders[i + 1]}`;
+    }
+  }
   const tokens = connectionTokens(connection);
   const out: string[] = [];
   let forwardedFor: string | undefined;
+  info.hasBody = false;
+  info.contentLength = -1;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const lower = name.toLowerCase();
+    if (lower === 'transfer-encoding') info.hasBody = true;
     if (isHop(lower, tokens)) continue;
+    const value = rawHeaders[i + 1]!;
     if (lower === 'x-forwarded-for') {
-      forwardedFor =
-        forwardedFor === undefined ? rawHeaders[i + 1]! : `${forwardedFor}, ${rawHeaders[i + 1]}`;
+      forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
       continue;
     }
-    out.push(name, rawHeaders[i + 1]!);
+    if (lower === 'content-length') {
+      info.contentLength = Number(value);
+      if (info.contentLength > 0) info.hasBody = true;
+    }
+    out.push(name, value);
   }
   if (clientAddress)
     forwardedFor = forwardedFor === undefined ? clientAddress : `${forwardedFor}, ${clientAddress}`;

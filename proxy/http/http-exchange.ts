@@ -1,16 +1,23 @@
 import { type IncomingHttpHeaders, type IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { pipeline, Readable, type Transform, type Writable } from 'node:stream';
+import { pipeline, type Readable, type Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { type ErrorCode, FaultlineError } from '../../protocol/errors.ts';
-import type { ActiveFault, Cohort } from '../active-fault.ts';
+import type { Cohort } from '../active-fault.ts';
 import type { Logger } from '../listener.ts';
 import type { MetricsSink, Outcome } from '../metrics/metrics-sink.ts';
 import type { RequestFacts } from '../request-match.ts';
-import { forwardRequestHeaders, stripResponseHeaders } from './hop-headers.ts';
-import type { FaultResponse, FaultStep, HttpExchangeView, HttpFault, UpstreamHead } from './http-fault.ts';
-import { readBoundedBody } from './read-body.ts';
+import {
+  type Fault,
+  type PipelineExchange,
+  type ResponseGate,
+  responseThrottles,
+  runRequestFaults,
+  runResponseFaults,
+} from './fault-pipeline.ts';
+import { forwardRequestHeaders, type RequestBodyInfo, stripResponseHeaders } from './hop-headers.ts';
+import type { FaultResponse, UpstreamHead } from './http-fault.ts';
 
 /** What every exchange of one listener shares; owned by HttpProxyListener. */
 export interface ExchangeHost {
@@ -33,7 +40,6 @@ export class ProxyResponse extends ServerResponse<IncomingMessage> {
   exchange: HttpExchange | undefined;
 }
 
-type Fault = ActiveFault<HttpFault>;
 const NO_IDS: readonly string[] = Object.freeze([]);
 const UPSTREAM_TIMEOUT_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
@@ -47,11 +53,6 @@ function onResponseClose(this: ProxyResponse): void {
   this.exchange?.closed();
 }
 
-function hasBody(req: IncomingMessage): boolean {
-  const len = req.headers['content-length'];
-  return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
-
 function outcomeOf(status: number): Outcome {
   return status >= 500 ? 'http_5xx' : status >= 400 ? 'http_4xx' : 'ok';
 }
@@ -61,7 +62,9 @@ function outcomeOf(status: number): Outcome {
  * object is the dispatch handler, so the clean path allocates no closures), streams the answer
  * back, and reports one metrics record when the client side closes.
  */
-export class HttpExchange implements HttpExchangeView, Dispatcher.DispatchHandler {
+export class HttpExchange
+  implements PipelineExchange, Dispatcher.DispatchHandler, RequestBodyInfo, ResponseGate
+{
   readonly req: IncomingMessage;
   readonly res: ProxyResponse;
   readonly startedAt: number;
@@ -70,12 +73,17 @@ export class HttpExchange implements HttpExchangeView, Dispatcher.DispatchHandle
   query = '';
   body: Buffer | undefined;
   ended = false;
+  hasBody = false;
+  contentLength = -1;
   /** Id of the fault whose hook is running; a `hold` belongs to it. */
   holdFaultId: string | undefined;
-  private acting: Fault[] | undefined;
-  private cohort: Cohort | undefined;
-  private downstream: Fault[] | undefined;
-  private forwardBody: Buffer | Readable | null = null;
+  acting: Fault[] | undefined;
+  cohort: Cohort | undefined;
+  downstream: Fault[] | undefined;
+  forwardBody: Buffer | Readable | null = null;
+  /** The upstream's response head while downstream faults decide. */
+  private head: UpstreamHead | undefined;
+  private headMessage: string | undefined;
   private controller: Dispatcher.DispatchController | undefined;
   private sink: Writable;
   /** Response chunks that arrived while downstream faults decided; undefined when not deciding. */
@@ -102,7 +110,8 @@ export class HttpExchange implements HttpExchangeView, Dispatcher.DispatchHandle
     this.bytesReadAtStart = this.socket.bytesRead;
     this.bytesWrittenAtStart = this.socket.bytesWritten;
     res.exchange = this;
-    res.once('close', onResponseClose);
+    // `on`, not `once`: once wraps the listener in a new closure per request; closed() runs once anyway.
+    res.on('close', onResponseClose);
     // A client that goes away mid-body makes the request emit 'error'; the 'close' path handles it.
     req.on('error', noop);
   }
@@ -113,7 +122,15 @@ export class HttpExchange implements HttpExchangeView, Dispatcher.DispatchHandle
       this.forward();
       return;
     }
-    this.runFaults(faults).catch((err: unknown) => this.fail(err));
+    try {
+      runRequestFaults(this, faults);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  get answered(): boolean {
+    return this.ended || this.res.headersSent;
   }
 
   // ---- fault-facing API (HttpExchangeView) ----
@@ -172,77 +189,9 @@ export class HttpExchange implements HttpExchangeView, Dispatcher.DispatchHandle
     if (!this.ended) this.res.destroy();
   }
 
-  // ---- fault pipeline ----
-
-  private async runFaults(faults: readonly Fault[]): Promise<void> {
-    const req = this.req;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    this.query = q < 0 ? '' : url.slice(q + 1);
-    const facts = { method: req.method ?? 'GET', path: q < 0 ? url : url.slice(0, q), headers: req.headers };
-    this.facts = facts;
-    for (const f of faults) {
-      if (f.behavior.needsBody?.(req) && hasBody(req)) {
-        const read = await readBoundedBody(req);
-        this.body = read.body;
-        this.forwardBody = read.forward;
-        break;
-      }
-    }
-    if (this.ended) return;
-    for (const f of faults) {
-      if (f.spec.cohort) {
-        this.cohort = f.cohortOf(req.headers);
-        break;
-      }
-    }
-    let acting: Fault[] | undefined;
-    for (const f of faults) {
-      if (f.behavior.accepts && !f.behavior.accepts(this)) continue;
-      if (!f.admit(facts, this.cohort)) continue;
-      acting ??= [];
-      acting.push(f);
-    }
-    this.acting = acting;
-    if (!acting) {
-      this.forward();
-      return;
-    }
-    const throttles: Transform[] = [];
-    for (const f of acting) {
-      if (f.spec.direction === 'downstream') {
-        this.downstream ??= [];
-        this.downstream.push(f);
-        continue;
-      }
-      if (f.behavior.onRequest) {
-        this.holdFaultId = f.id;
-        const step = await f.behavior.onRequest(this);
-        if (step === 'handled' || this.ended || this.res.headersSent) return;
-      }
-      if (f.behavior.throttle) throttles.push(f.behavior.throttle());
-    }
-    if (throttles.length && hasBody(req)) {
-      const source = this.forwardBody ?? req;
-      const body = Buffer.isBuffer(source) ? Readable.from([source]) : source;
-      this.forwardBody = pipeline([body, ...throttles], noop) as unknown as Readable;
-    }
-    this.forward();
-  }
-
-  private async runDownstream(head: UpstreamHead): Promise<FaultStep> {
-    for (const f of this.downstream!) {
-      if (!f.behavior.onResponse) continue;
-      this.holdFaultId = f.id;
-      const step = await f.behavior.onResponse(this, head);
-      if (step === 'handled' || this.ended || this.res.headersSent) return 'handled';
-    }
-    return 'continue';
-  }
-
   // ---- forwarding (undici dispatch handler) ----
 
-  private forward(): void {
+  forward(): void {
     const req = this.req;
     let path = req.url ?? '/';
     if (path.charCodeAt(0) !== 47 /* '/' */) {
@@ -255,13 +204,14 @@ export class HttpExchange implements HttpExchangeView, Dispatcher.DispatchHandle
         return;
       }
     }
-    const body = this.forwardBody ?? (hasBody(req) ? req : null);
+    const headers = forwardRequestHeaders(req.rawHeaders, this.socket.remoteAddress, this);
+    const body = this.forwardBody ?? (this.hasBody ? req : null);
     try {
       this.host.dispatcher.dispatch(
         {
           path,
           method: req.method as Dispatcher.HttpMethod,
-          headers: forwardRequestHeaders(req.rawHeaders, req.headers.connection, this.socket.remoteAddress),
+          headers,
           body,
           headersTimeout: this.host.headersTimeoutMs,
           bodyTimeout: this.host.bodyTimeoutMs,
@@ -295,24 +245,32 @@ export class HttpExchange implements HttpExchangeView, Dispatcher.DispatchHandle
       this.writeHead(statusCode, statusMessage, headers);
       return;
     }
-    controller.pause();
+    this.controller = controller;
+    this.head = { statusCode, headers, receivedAt: performance.now() };
+    this.headMessage = statusMessage;
+    try {
+      runResponseFaults(this, this.head, this);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** ResponseGate: a downstream hook went async; park the upstream body meanwhile. */
+  parkResponse(): void {
+    if (this.pending) return;
     this.pending = [];
-    const head: UpstreamHead = { statusCode, headers, receivedAt: performance.now() };
-    this.runDownstream(head).then(
-      (step) => {
-        const pending = this.pending;
-        this.pending = undefined;
-        if (step === 'handled' || this.ended || this.res.headersSent) {
-          this.abortUpstream();
-          return;
-        }
-        this.writeHead(statusCode, statusMessage, headers);
-        for (const chunk of pending ?? []) this.sink.write(chunk);
-        if (this.pendingEnd) this.sink.end();
-        else controller.resume();
-      },
-      (err: unknown) => this.fail(err),
-    );
+    this.controller?.pause();
+  }
+
+  /** ResponseGate: every downstream hook said continue. */
+  openResponse(): void {
+    const head = this.head!;
+    const pending = this.pending;
+    this.pending = undefined;
+    this.writeHead(head.statusCode, this.headMessage, head.headers as IncomingHttpHeaders);
+    if (pending) for (const chunk of pending) this.sink.write(chunk);
+    if (this.pendingEnd) this.sink.end();
+    else if (pending) this.controller?.resume();
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -368,9 +326,8 @@ export class HttpExchange implements HttpExchangeView, Dispatcher.DispatchHandle
     const res = this.res;
     if (statusMessage) res.writeHead(statusCode, statusMessage, headers);
     else res.writeHead(statusCode, headers);
-    const throttles: Transform[] = [];
-    for (const f of this.downstream ?? []) if (f.behavior.throttle) throttles.push(f.behavior.throttle());
-    if (throttles.length) {
+    const throttles = this.downstream && responseThrottles(this);
+    if (throttles) {
       this.sink = throttles[0]!;
       pipeline([...throttles, res], noop);
     }
@@ -391,7 +348,7 @@ export class HttpExchange implements HttpExchangeView, Dispatcher.DispatchHandle
     this.res.end(body);
   }
 
-  private fail(err: unknown): void {
+  fail(err: unknown): void {
     if (this.ended) return;
     this.host.log.error({ proxy: this.host.proxy, err }, 'http fault pipeline failed');
     this.abortUpstream();
@@ -429,7 +386,7 @@ export class HttpExchange implements HttpExchangeView, Dispatcher.DispatchHandle
       status: res.headersSent ? res.statusCode : undefined,
       latencyMs: performance.now() - this.startedAt,
       // Body bytes as declared; chunked bodies are counted off the socket (approximate under pipelining).
-      bytesIn: Number(this.req.headers['content-length']) || socket.bytesRead - this.bytesReadAtStart,
+      bytesIn: this.contentLength >= 0 ? this.contentLength : socket.bytesRead - this.bytesReadAtStart,
       bytesOut: socket.bytesWritten - this.bytesWrittenAtStart,
     });
     this.host.exchangeEnded(this);

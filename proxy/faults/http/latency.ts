@@ -1,5 +1,6 @@
+import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import type { HttpFault } from '../../http/http-fault.ts';
+import type { FaultStep, HttpExchangeView, HttpFault } from '../../http/http-fault.ts';
 import type { FaultDefinition } from '../fault-definition.ts';
 
 /** Upper bound shared by every distribution, ms; a sample above it is cut to it. */
@@ -70,16 +71,15 @@ export const latencyFault: FaultDefinition<LatencyParams, HttpFault> = {
   directions: ['upstream', 'downstream'],
   example: { distribution: 'fixed', delayMs: 200, jitterMs: 0 },
   create(params, ctx): HttpFault {
+    // Timed from the request's (or response head's) arrival, so time already spent counts. A delay
+    // that is already over answers synchronously: no promise, no timer.
+    const delayFrom = (ex: HttpExchangeView, fromMs: number): FaultStep | Promise<FaultStep> => {
+      const until = fromMs + sampleDelayMs(params, ctx.random);
+      return until <= performance.now() ? 'continue' : ex.waitUntil(until).then(() => 'continue' as const);
+    };
     return {
-      // Timed from the request's arrival, so time already spent counts towards the delay.
-      async onRequest(ex) {
-        await ex.waitUntil(ex.startedAt + sampleDelayMs(params, ctx.random));
-        return 'continue' as const;
-      },
-      async onResponse(ex, head) {
-        await ex.waitUntil(head.receivedAt + sampleDelayMs(params, ctx.random));
-        return 'continue' as const;
-      },
+      onRequest: (ex) => delayFrom(ex, ex.startedAt),
+      onResponse: (ex, head) => delayFrom(ex, head.receivedAt),
     };
   },
 };

@@ -1,0 +1,156 @@
+import type { IncomingMessage } from 'node:http';
+import { pipeline, Readable, type Transform } from 'node:stream';
+import type { ActiveFault, Cohort } from '../active-fault.ts';
+import type { RequestFacts } from '../request-match.ts';
+import type { FaultStep, HttpExchangeView, HttpFault, UpstreamHead } from './http-fault.ts';
+import { readBoundedBody } from './read-body.ts';
+
+export type Fault = ActiveFault<HttpFault>;
+
+/** The parts of an exchange the fault pipeline drives (implemented by HttpExchange). */
+export interface PipelineExchange extends HttpExchangeView {
+  facts: RequestFacts;
+  query: string;
+  body: Buffer | undefined;
+  /** What to forward instead of the request stream (a buffered or throttled body). */
+  forwardBody: Buffer | Readable | null;
+  cohort: Cohort | undefined;
+  acting: Fault[] | undefined;
+  downstream: Fault[] | undefined;
+  holdFaultId: string | undefined;
+  /** Ended, or a response (head) already went to the client. */
+  readonly answered: boolean;
+  forward(): void;
+  fail(err: unknown): void;
+}
+
+function noop(): void {}
+
+function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * Decides which faults act on this request, runs the upstream-direction ones, then forwards.
+ * Stays synchronous while hooks answer synchronously (a 0 ms delay costs no promise or timer).
+ */
+export function runRequestFaults(ex: PipelineExchange, faults: readonly Fault[]): void {
+  const req = ex.req;
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  ex.query = q < 0 ? '' : url.slice(q + 1);
+  ex.facts = { method: req.method ?? 'GET', path: q < 0 ? url : url.slice(0, q), headers: req.headers };
+  for (const f of faults) {
+    if (f.behavior.needsBody?.(req) && hasBody(req)) {
+      readBoundedBody(req).then((read) => {
+        ex.body = read.body;
+        ex.forwardBody = read.forward;
+        if (!ex.ended) admit(ex, faults);
+      }, ex.fail.bind(ex));
+      return;
+    }
+  }
+  admit(ex, faults);
+}
+
+function admit(ex: PipelineExchange, faults: readonly Fault[]): void {
+  for (const f of faults) {
+    if (f.spec.cohort) {
+      ex.cohort = f.cohortOf(ex.req.headers);
+      break;
+    }
+  }
+  let acting: Fault[] | undefined;
+  for (const f of faults) {
+    if (f.behavior.accepts && !f.behavior.accepts(ex)) continue;
+    if (!f.admit(ex.facts, ex.cohort)) continue;
+    acting ??= [];
+    acting.push(f);
+    if (f.spec.direction === 'downstream') {
+      ex.downstream ??= [];
+      ex.downstream.push(f);
+    }
+  }
+  ex.acting = acting;
+  if (acting) runUpstream(ex, 0);
+  else ex.forward();
+}
+
+function runUpstream(ex: PipelineExchange, from: number): void {
+  const acting = ex.acting!;
+  for (let i = from; i < acting.length; i++) {
+    const f = acting[i]!;
+    if (f.spec.direction !== 'upstream' || !f.behavior.onRequest) continue;
+    ex.holdFaultId = f.id;
+    const step = f.behavior.onRequest(ex);
+    if (typeof step !== 'string') {
+      step.then((s) => {
+        if (s === 'continue' && !ex.answered) runUpstream(ex, i + 1);
+      }, ex.fail.bind(ex));
+      return;
+    }
+    if (step === 'handled' || ex.answered) return;
+  }
+  throttleRequestBody(ex, acting);
+  ex.forward();
+}
+
+function throttleRequestBody(ex: PipelineExchange, acting: readonly Fault[]): void {
+  let throttles: Transform[] | undefined;
+  for (const f of acting) {
+    if (f.spec.direction === 'upstream' && f.behavior.throttle) {
+      throttles ??= [];
+      throttles.push(f.behavior.throttle());
+    }
+  }
+  if (!throttles || !hasBody(ex.req)) return;
+  const source = ex.forwardBody ?? ex.req;
+  const body = Buffer.isBuffer(source) ? Readable.from([source]) : source;
+  ex.forwardBody = pipeline([body, ...throttles], noop) as unknown as Readable;
+}
+
+/** What the response side of the exchange does once downstream faults have decided. */
+export interface ResponseGate {
+  /** A hook went async: stop the upstream body and keep its chunks until `openResponse`. */
+  parkResponse(): void;
+  /** Every hook said continue: send the head and what was kept. */
+  openResponse(): void;
+}
+
+/** Runs the downstream-direction faults' `onResponse` hooks in order; synchronous while they are. */
+export function runResponseFaults(
+  ex: PipelineExchange,
+  head: UpstreamHead,
+  gate: ResponseGate,
+  from = 0,
+): void {
+  const list = ex.downstream!;
+  for (let i = from; i < list.length; i++) {
+    const f = list[i]!;
+    if (!f.behavior.onResponse) continue;
+    ex.holdFaultId = f.id;
+    const step: FaultStep | Promise<FaultStep> = f.behavior.onResponse(ex, head);
+    if (typeof step !== 'string') {
+      gate.parkResponse();
+      step.then((s) => {
+        if (s === 'continue' && !ex.answered) runResponseFaults(ex, head, gate, i + 1);
+      }, ex.fail.bind(ex));
+      return;
+    }
+    if (step === 'handled' || ex.answered) return;
+  }
+  gate.openResponse();
+}
+
+/** Throttles for the response body from the downstream-direction faults, in order. */
+export function responseThrottles(ex: PipelineExchange): Transform[] | undefined {
+  let throttles: Transform[] | undefined;
+  for (const f of ex.downstream ?? []) {
+    if (f.behavior.throttle) {
+      throttles ??= [];
+      throttles.push(f.behavior.throttle());
+    }
+  }
+  return throttles;
+}
