@@ -146,8 +146,15 @@ export class TcpConnection implements PipeOwner, LinkOwner {
       pipe: direction === 'upstream' ? this.up : this.down,
       owner: this,
     });
-    const session = (fault.behavior as Extract<TcpFault, { scope: 'connection' }>).open(link);
-    return { admitted: true, stage: { fault, session, link } };
+    try {
+      const session = (fault.behavior as Extract<TcpFault, { scope: 'connection' }>).open(link);
+      return { admitted: true, stage: { fault, session, link } };
+    } catch (err) {
+      // A bug in the fault, not an effect: log it and let this connection pass clean.
+      this.ctx.log.error({ proxy: this.ctx.proxy, fault: fault.id, err }, 'tcp fault failed to open');
+      link.release();
+      return { admitted: true, stage: undefined };
+    }
   }
 
   private forget(fault: ActiveFault, decision: Decision): void {

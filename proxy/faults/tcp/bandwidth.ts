@@ -25,7 +25,6 @@ export const tcpBandwidthFault: FaultDefinition<TcpBandwidthParams, TcpFault> = 
       scope: 'connection',
       open() {
         // When the last byte let through so far has "finished sending" (performance.now() ms).
-        // Pacing against this clock, not against each sleep, keeps timer overshoot from adding up.
         let clock = 0;
         return {
           async onChunk(chunk, link) {
@@ -33,7 +32,10 @@ export const tcpBandwidthFault: FaultDefinition<TcpBandwidthParams, TcpFault> = 
             for (let off = 0; off < data.length; off += slice) {
               const piece = data.subarray(off, off + slice);
               const now = performance.now();
-              clock = Math.max(clock, now) + piece.length / bytesPerMs;
+              // Restart the clock only after an idle spell; a wake-up a little late must not push
+              // every later piece back (overshoot would add up and the rate drift low).
+              if (now - clock > SLICE_MS) clock = now;
+              clock += piece.length / bytesPerMs;
               await link.sleep(clock - now);
               await link.forward(piece);
             }
