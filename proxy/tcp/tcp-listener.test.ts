@@ -106,6 +106,19 @@ describe('TcpProxyListener', () => {
     expect(open.text()).toBe('still here');
   });
 
+  it('refuses a listen change to a taken port with CONFLICT and keeps listening where it was', async () => {
+    const address = await addProxy();
+    const taken = await startServer(() => {});
+    extra.push(taken);
+    await expect(manager.update('p', { listen: taken.address })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(manager.get('p').listen).toBe('127.0.0.1:0');
+    const c = await connectTo(manager.get('p').boundAddress!);
+    c.socket.end('ok');
+    await c.closed;
+    expect(c.text()).toBe('ok');
+    expect(manager.get('p').boundAddress).toBe(address);
+  });
+
   it('waits up to drainMs for open connections on stop, then destroys them and records reset', async () => {
     const address = await addProxy();
     const c = await connectTo(address);

@@ -126,4 +126,11 @@ describe('tcp refuse', () => {
     const c = await connectTo(address);
     c.socket.destroy();
   });
+
+  it('leaves nothing listening when the proxy is closed while refused', async () => {
+    apply({ type: 'refuse', params: {} });
+    await manager.close(0);
+    await delay(20);
+    await expect(connectTo(address)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
 });
