@@ -41,11 +41,22 @@ export const command: Command = {
       return 0;
     }
     const experiment = loadExperiment(DEMO_FILE);
-    const service = await startSampleService({
-      host: '127.0.0.1',
-      port: SAMPLE_PORT,
-      baseDelayMs: SAMPLE_DELAY_MS,
-    });
+    let service: Awaited<ReturnType<typeof startSampleService>>;
+    try {
+      service = await startSampleService({
+        host: '127.0.0.1',
+        port: SAMPLE_PORT,
+        baseDelayMs: SAMPLE_DELAY_MS,
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      console.error(
+        code === 'EADDRINUSE'
+          ? `faultline demo: port ${SAMPLE_PORT} on 127.0.0.1 is in use; the demo needs it (and 18081) free`
+          : `faultline demo: cannot start the sample service: ${(err as Error).message}`,
+      );
+      return EXIT_CODES.failed;
+    }
     process.stderr.write(`sample service on ${service.url} (${SAMPLE_DELAY_MS} ms per checkout)\n`);
     try {
       return await executeRun({ experiment, json: values.json ?? false, storePath: values.store });

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { UndoRecipe } from '../../controller/dispatch/fault-executor.ts';
 import { runExperiment } from '../../controller/engine/run-experiment.ts';
-import { newRunId } from '../../controller/engine/run-plan.ts';
+import { newRunId, planRun } from '../../controller/engine/run-plan.ts';
 import { DEFAULT_STORE_PATH, SqliteRunStore } from '../../controller/store/sqlite-run-store.ts';
 import { FaultlineError } from '../../protocol/errors.ts';
 import type { Experiment } from '../../protocol/experiment.ts';
@@ -152,6 +153,8 @@ export const command: Command = {
     let experiment: Experiment;
     try {
       experiment = loadExperiment(positionals[0]!);
+      // Targets a standalone run cannot reach (agents) are input errors, found before anything starts.
+      planRun(experiment, 'check', { undoFor: () => ({}) as UndoRecipe });
     } catch (err) {
       console.error((err as Error).message);
       return EXIT_CODES.invalid;

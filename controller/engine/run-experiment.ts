@@ -1,11 +1,6 @@
 import type { Experiment } from '../../protocol/experiment.ts';
 import type { RunPhase } from '../../protocol/journal.ts';
-import {
-  EXIT_CODES,
-  type HypothesisResult,
-  type RollbackResult,
-  type Verdict,
-} from '../../protocol/verdict.ts';
+import type { HypothesisResult, RollbackResult, Verdict } from '../../protocol/verdict.ts';
 import { AdminClient } from '../dispatch/admin-client.ts';
 import type { FaultExecutor } from '../dispatch/fault-executor.ts';
 import { ProxyExecutor } from '../dispatch/proxy-executor.ts';
@@ -279,5 +274,3 @@ function summarizePlan(plan: RunContext['plan']): Record<string, unknown> {
     blastRadius: plan.blastRadius,
   };
 }
-
-export { EXIT_CODES };
