@@ -30,8 +30,9 @@ export interface ExchangeHost {
   readonly headersTimeoutMs: number;
   /** Longest pause between two body chunks from the upstream, ms. */
   readonly bodyTimeoutMs: number;
-  /** Exchanges held open by a `hold` (timeout fault), so they can be closed when their fault goes. */
-  readonly held: Set<HttpExchange>;
+  /** An exchange is held open by a `hold` (timeout fault) and must be closed when its fault goes. */
+  holdStarted(ex: HttpExchange): void;
+  holdEnded(ex: HttpExchange): void;
   exchangeEnded(ex: HttpExchange): void;
 }
 
@@ -99,6 +100,7 @@ export class HttpExchange
   private wake: (() => void) | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
+  private held = false;
 
   constructor(host: ExchangeHost, req: IncomingMessage, res: ProxyResponse) {
     this.host = host;
@@ -177,7 +179,8 @@ export class HttpExchange
     if (this.ended) return Promise.resolve();
     this.outcome = 'timeout';
     this.abortUpstream();
-    this.host.held.add(this);
+    this.held = true;
+    this.host.holdStarted(this);
     if (timeoutMs > 0) this.holdTimer = setTimeout(() => this.closeHeld(), timeoutMs);
     return new Promise((resolve) => {
       this.wake = resolve;
@@ -371,7 +374,7 @@ export class HttpExchange
     if (!finished) this.abortUpstream();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.holdTimer) clearTimeout(this.holdTimer);
-    this.host.held.delete(this);
+    if (this.held) this.host.holdEnded(this);
     const wake = this.wake;
     this.wake = undefined;
     wake?.();

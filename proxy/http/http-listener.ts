@@ -47,7 +47,7 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
   config: ProxyConfig;
   readonly metrics: MetricsSink;
   readonly log: Logger;
-  readonly held = new Set<HttpExchange>();
+  private readonly held = new Set<HttpExchange>();
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
   private readonly ctx: ListenerContext;
@@ -93,7 +93,6 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
 
   async start(): Promise<void> {
     this.server = await this.listen(this.config.listen);
-    this.ctx.faults.on('change', this.onFaultsChange);
   }
 
   async update(config: ProxyConfig): Promise<void> {
@@ -121,7 +120,6 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    this.ctx.faults.off('change', this.onFaultsChange);
     server.close();
     server.closeIdleConnections();
     // A held exchange (timeout fault) never finishes on its own.
@@ -139,6 +137,16 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
     for (const socket of this.sockets) socket.destroy();
     server.closeAllConnections();
     await Promise.all([this.pool, ...this.retiredPools].map((p) => p.destroy().catch(() => undefined)));
+  }
+
+  /** Listens for fault changes only while something is held, so idle proxies add no listener. */
+  holdStarted(ex: HttpExchange): void {
+    if (this.held.size === 0) this.ctx.faults.on('change', this.onFaultsChange);
+    this.held.add(ex);
+  }
+
+  holdEnded(ex: HttpExchange): void {
+    if (this.held.delete(ex) && this.held.size === 0) this.ctx.faults.off('change', this.onFaultsChange);
   }
 
   exchangeEnded(): void {
