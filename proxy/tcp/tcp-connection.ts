@@ -25,6 +25,8 @@ interface Decision {
   readonly stage: Stage | undefined;
 }
 
+/** How long a graceful close by a fault may take to flush before the sockets are destroyed, ms. */
+const CLOSE_GRACE_MS = 5_000;
 const NOT_ADMITTED: Decision = Object.freeze({ admitted: false, stage: undefined });
 const NO_IDS: readonly string[] = Object.freeze([]);
 
@@ -48,6 +50,7 @@ export class TcpConnection implements PipeOwner, LinkOwner {
   private outcome: Outcome | undefined;
   private connected = false;
   private openSockets = 2;
+  private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(ctx: TcpConnectionContext) {
     this.ctx = ctx;
@@ -118,9 +121,15 @@ export class TcpConnection implements PipeOwner, LinkOwner {
 
   closeByFault(outcome: TcpCloseOutcome): void {
     if (!this.beginClose(outcome)) return;
-    // Flush what was already written, FIN, then release the sockets.
+    // Flush what was already written, FIN, then release the sockets; a peer that never reads
+    // must not keep them forever.
     this.client.destroySoon();
     this.upstream.destroySoon();
+    this.graceTimer = setTimeout(() => {
+      this.client.destroy();
+      this.upstream.destroy();
+    }, CLOSE_GRACE_MS);
+    this.graceTimer.unref();
   }
 
   resetByFault(): void {
@@ -196,6 +205,7 @@ export class TcpConnection implements PipeOwner, LinkOwner {
   private readonly onSocketClose = (): void => {
     if (--this.openSockets > 0) return;
     if (!this.closing) this.beginClose('ok');
+    clearTimeout(this.graceTimer);
     const { proxy, metrics } = this.ctx;
     metrics.connectionClosed(proxy);
     metrics.record({
