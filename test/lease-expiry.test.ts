@@ -55,43 +55,60 @@ function applyShortLease(id: string) {
   });
 }
 
+/** Resolves with the time the proxy reverts fault `id` because its lease ran out. */
+function expiryOf(id: string): Promise<number> {
+  return new Promise((resolve) => {
+    const onExpired = (f: { id: string }) => {
+      if (f.id !== id) return;
+      server.manager.faults.off('expired', onExpired);
+      resolve(Date.now());
+    };
+    server.manager.faults.on('expired', onExpired);
+  });
+}
+
 describe('fault leases', () => {
   it('removes a fault that is not renewed within 100 ms of its expiry, from the API and from traffic', async () => {
+    // When the proxy reverted it (same process, same clock); polling over HTTP on a loaded 2-core
+    // machine would mostly measure the polling.
+    const revertedAt = expiryOf('lapse');
     const applied = await applyShortLease('lapse');
     expect(applied.status).toBe(201);
     const expiresAt: number = applied.body.expiresAt;
     expect(await trafficStatus()).toBe(503);
 
-    await sleep(Math.max(0, expiresAt - Date.now() - 60));
-    expect((await admin('GET', '/faultline/faults/lapse')).status).toBe(200);
-
-    let goneAt: number | undefined;
-    while (Date.now() < expiresAt + 500) {
-      const [api, traffic] = await Promise.all([admin('GET', '/faultline/faults/lapse'), trafficStatus()]);
-      if (api.status === 404 && traffic === 200) {
-        goneAt = Date.now();
-        break;
-      }
-      await sleep(5);
+    await sleep(Math.max(0, expiresAt - Date.now() - 80));
+    if (Date.now() < expiresAt - 20) {
+      expect((await admin('GET', '/faultline/faults/lapse')).status).toBe(200);
+      expect(await trafficStatus()).toBe(503);
     }
-    expect(goneAt, 'fault still active 500 ms after its lease ran out').toBeDefined();
-    expect(goneAt! - expiresAt).toBeLessThanOrEqual(100);
+
+    const removed = await revertedAt;
+    expect(removed).toBeGreaterThanOrEqual(expiresAt);
+    expect(removed - expiresAt).toBeLessThanOrEqual(100);
+    // Everything asked after that point sees the fault gone.
+    expect((await admin('GET', '/faultline/faults/lapse')).status).toBe(404);
+    expect(await trafficStatus()).toBe(200);
     expect((await admin('POST', '/faultline/faults/lapse/renew')).status).toBe(410);
   });
 
   it('keeps a renewed fault alive past its original expiry', async () => {
+    const lapsed = expiryOf('kept');
     const applied = await applyShortLease('kept');
     const originalExpiry: number = applied.body.expiresAt;
     await sleep(150);
-    const renewed = await admin('POST', '/faultline/faults/kept/renew', { leaseMs: 300 });
+    const renewed = await admin('POST', '/faultline/faults/kept/renew', { leaseMs: 800 });
     expect(renewed.status).toBe(200);
-    expect(renewed.body.expiresAt).toBeGreaterThan(originalExpiry);
+    expect(renewed.body.expiresAt).toBeGreaterThanOrEqual(originalExpiry + 500);
 
-    await sleep(Math.max(0, originalExpiry - Date.now() + 100));
+    // Well past the original expiry (and well before the renewed one): still active.
+    await sleep(Math.max(0, originalExpiry - Date.now() + 150));
     expect((await admin('GET', '/faultline/faults/kept')).status).toBe(200);
     expect(await trafficStatus()).toBe(503);
 
-    await sleep(Math.max(0, renewed.body.expiresAt - Date.now() + 100));
+    // Not renewed again: it lapses at the renewed expiry.
+    await lapsed;
+    expect(Date.now()).toBeGreaterThanOrEqual(renewed.body.expiresAt);
     expect((await admin('GET', '/faultline/faults/kept')).status).toBe(404);
     expect(await trafficStatus()).toBe(200);
   });

@@ -62,33 +62,33 @@ describe('Toxiproxy-compatible API with the unmodified toxiproxy-node-client', (
     const proxy = await toxiproxy.createProxy({ name: 'echo', listen: '127.0.0.1:0', upstream });
     expect(proxy.listen).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
     expect(proxy.enabled).toBe(true);
-    expect(await roundTripMs(proxy.listen)).toBeLessThan(100);
+    expect(await roundTripMs(proxy.listen)).toBeLessThan(250);
 
-    const toxic = await proxy.addToxic(latency('slow', 150));
+    const toxic = await proxy.addToxic(latency('slow', 300));
     expect(toxic.toJson()).toEqual({
       name: 'slow',
       type: 'latency',
       stream: 'downstream',
       toxicity: 1,
-      attributes: { latency: 150, jitter: 0 },
+      attributes: { latency: 300, jitter: 0 },
     });
-    expect(await roundTripMs(proxy.listen)).toBeGreaterThanOrEqual(145);
+    expect(await roundTripMs(proxy.listen)).toBeGreaterThanOrEqual(295);
 
     const fetched = await proxy.getToxic('slow');
-    expect(fetched.attributes).toEqual({ latency: 150, jitter: 0 });
-    const updated = await toxic.update({ attributes: { latency: 300 } } as never);
-    expect(updated.attributes).toEqual({ latency: 300, jitter: 0 });
-    expect(await roundTripMs(proxy.listen)).toBeGreaterThanOrEqual(295);
+    expect(fetched.attributes).toEqual({ latency: 300, jitter: 0 });
+    const updated = await toxic.update({ attributes: { latency: 500 } } as never);
+    expect(updated.attributes).toEqual({ latency: 500, jitter: 0 });
+    expect(await roundTripMs(proxy.listen)).toBeGreaterThanOrEqual(495);
 
     // The toxic is a Faultline fault with no lease.
     const faults = server.manager.faults.list('echo');
     expect(faults).toMatchObject([
-      { id: 'echo:slow', type: 'latency', params: { delayMs: 300 }, expiresAt: null },
+      { id: 'echo:slow', type: 'latency', params: { delayMs: 500 }, expiresAt: null },
     ]);
 
     await updated.remove();
     expect(server.manager.faults.list('echo')).toEqual([]);
-    expect(await roundTripMs(proxy.listen)).toBeLessThan(100);
+    expect(await roundTripMs(proxy.listen)).toBeLessThan(250);
   });
 
   it('lists proxies keyed by name with their toxics, and answers errors as {error, status}', async () => {
@@ -174,7 +174,7 @@ describe('Toxiproxy-compatible API with the unmodified toxiproxy-node-client', (
     expect(after.enabled).toBe(true);
     const raw = await fetch(`${server.adminUrl}/proxies/echo/toxics`).then((r) => r.json());
     expect(raw).toEqual([]);
-    expect(await roundTripMs(after.listen)).toBeLessThan(100);
+    expect(await roundTripMs(after.listen)).toBeLessThan(250);
   });
 
   it('populates several proxies at once, keeping one whose addresses did not change', async () => {
@@ -185,7 +185,7 @@ describe('Toxiproxy-compatible API with the unmodified toxiproxy-node-client', (
     ]);
     expect(Object.keys(proxies).sort()).toEqual(['echo', 'p2']);
     expect(proxies.echo!.listen).toBe(before.listen);
-    expect(await roundTripMs(proxies.p2!.listen)).toBeLessThan(100);
+    expect(await roundTripMs(proxies.p2!.listen)).toBeLessThan(250);
     const bad = await fetch(`${server.adminUrl}/populate`, {
       method: 'POST',
       body: JSON.stringify([{ name: 'x' }]),
