@@ -2,7 +2,7 @@ import type { Experiment } from '../../protocol/experiment.ts';
 import type { RunPhase } from '../../protocol/journal.ts';
 import type { HypothesisResult, RollbackResult, Verdict } from '../../protocol/verdict.ts';
 import { AdminClient } from '../dispatch/admin-client.ts';
-import type { FaultExecutor } from '../dispatch/fault-executor.ts';
+import type { ExecutorEvents, FaultExecutor } from '../dispatch/fault-executor.ts';
 import { ProxyExecutor } from '../dispatch/proxy-executor.ts';
 import type { RunStore } from '../store/run-store.ts';
 import { abortableSleep } from './abortable-sleep.ts';
@@ -23,8 +23,11 @@ export interface RunExperimentOptions {
   store: RunStore;
   /** Admin URL of the proxy that holds the experiment's proxies (in-process or `spec.proxyAdmin`). */
   proxyAdminUrl?: string | undefined;
-  /** Defaults to a {@link ProxyExecutor} on `proxyAdminUrl` with the experiment's lease. */
-  executor?: FaultExecutor;
+  /**
+   * Builds the executor, given the lease callbacks the engine journals. Default: a
+   * {@link ProxyExecutor} on `proxyAdminUrl` with the experiment's lease.
+   */
+  createExecutor?: (events: ExecutorEvents) => FaultExecutor;
   /**
    * Stops the run from outside: reverts, then ends `interrupted` (or `halted` when the abort
    * reason is the string `'halted'`).
@@ -60,30 +63,29 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Verdict
   };
   const progress = opts.onProgress ?? (() => {});
   let ctxRef: RunContext | null = null;
-  const executor =
-    opts.executor ??
-    new ProxyExecutor({
-      adminUrl: proxyAdminUrl ?? 'http://127.0.0.1:8474',
-      leaseMs: experiment.spec.settings.leaseMs,
-      events: {
-        renewed: (h, expiresAt) => {
-          void journal
-            .append('fault-renewed', { faultId: h.id, expiresAt }, { phase: state.phase })
-            .catch(() => {});
-        },
-        lost: (h, reason) => {
-          const f = state.faults.get(h.id);
-          if (f) {
-            f.status = 'reverted';
-            f.revertedAt = Date.now();
-          }
-          void journal
-            .append('fault-lost', { faultId: h.id, reason }, { phase: state.phase })
-            .catch(() => {});
-          ctxRef?.stop({ ending: 'failed', reason: `fault ${h.id} was lost on its target: ${reason}` });
-        },
-      },
-    });
+  const events: ExecutorEvents = {
+    renewed: (h, expiresAt) => {
+      void journal
+        .append('fault-renewed', { faultId: h.id, expiresAt }, { phase: state.phase })
+        .catch(() => {});
+    },
+    lost: (h, reason) => {
+      const f = state.faults.get(h.id);
+      if (f) {
+        f.status = 'reverted';
+        f.revertedAt = Date.now();
+      }
+      void journal.append('fault-lost', { faultId: h.id, reason }, { phase: state.phase }).catch(() => {});
+      ctxRef?.stop({ ending: 'failed', reason: `fault ${h.id} was lost on its target: ${reason}` });
+    },
+  };
+  const executor = opts.createExecutor
+    ? opts.createExecutor(events)
+    : new ProxyExecutor({
+        adminUrl: proxyAdminUrl ?? 'http://127.0.0.1:8474',
+        leaseMs: experiment.spec.settings.leaseMs,
+        events,
+      });
   const plan = planRun(experiment, runId, executor);
   const admin = proxyAdminUrl ? new AdminClient({ baseUrl: proxyAdminUrl }) : null;
   const ctx: RunContext = {
@@ -216,7 +218,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Verdict
   } finally {
     opts.signal?.removeEventListener('abort', onOutsideStop);
     await traffic?.stop().catch(() => {});
-    if (!opts.executor) await executor.close();
+    await executor.close();
     await admin?.close();
   }
 
