@@ -4,7 +4,16 @@ import { defineConfig } from 'vitest/config';
 // and give socket-level tests room (ms).
 export default defineConfig({
   test: {
-    include: ['protocol/**/*.test.ts', 'proxy/**/*.test.ts', 'controller/**/*.test.ts', 'agent/**/*.test.ts', 'cli/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/**/*.test.ts'],
+    include: [
+      'protocol/**/*.test.ts',
+      'proxy/**/*.test.ts',
+      'controller/**/*.test.ts',
+      'agent/**/*.test.ts',
+      'cli/**/*.test.ts',
+      'test/**/*.test.ts',
+      'scripts/**/*.test.ts',
+      'bench/**/*.test.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     maxWorkers: 2,

@@ -45,7 +45,9 @@ export const FaultMatch = z.strictObject({
   /** Header name → value glob (`*` wildcard). Names are case-insensitive. */
   headers: z.record(z.string(), z.string()).optional(),
   /** Tenant matching: the request's `header` value must be one of `values`. */
-  tenant: z.strictObject({ header: z.string().default('x-tenant'), values: z.array(z.string()).min(1) }).optional(),
+  tenant: z
+    .strictObject({ header: z.string().default('x-tenant'), values: z.array(z.string()).min(1) })
+    .optional(),
 });
 export type FaultMatch = z.infer<typeof FaultMatch>;
 

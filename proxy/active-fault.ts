@@ -37,7 +37,9 @@ export class ActiveFault<B = unknown> {
     this.sample = seededRandom(init.spec.seed);
     // Behaviour randomness (jitter, distributions) gets its own stream so that sampling
     // decisions stay reproducible whatever the behaviour draws.
-    this.behavior = init.definition.create(init.params, { random: seededRandom(init.spec.seed ^ 0x9e3779b9) });
+    this.behavior = init.definition.create(init.params, {
+      random: seededRandom(init.spec.seed ^ 0x9e3779b9),
+    });
     this.matcher = compileMatch(init.spec.match);
   }
 

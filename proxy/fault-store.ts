@@ -1,8 +1,13 @@
-import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 import { FaultlineError } from '../protocol/errors.ts';
-import { ProxyFaultSpec, type ProxyFaultSpecInput, type ProxyFaultView, type ProxyMode } from '../protocol/proxy.ts';
+import {
+  ProxyFaultSpec,
+  type ProxyFaultSpecInput,
+  type ProxyFaultView,
+  type ProxyMode,
+} from '../protocol/proxy.ts';
 import { ActiveFault } from './active-fault.ts';
 import { faultRegistry } from './faults/registry.ts';
 import { randomSeed } from './sampler.ts';
@@ -75,9 +80,13 @@ export class FaultStore extends EventEmitter<FaultStoreEvents> {
     }
     const params = definition.params.safeParse(spec.params);
     if (!params.success) {
-      throw new FaultlineError('INVALID_INPUT', `invalid params for ${spec.type}: ${z.prettifyError(params.error)}`, {
-        issues: params.error.issues,
-      });
+      throw new FaultlineError(
+        'INVALID_INPUT',
+        `invalid params for ${spec.type}: ${z.prettifyError(params.error)}`,
+        {
+          issues: params.error.issues,
+        },
+      );
     }
     const id = spec.id ?? randomUUID();
     const existing = this.byId.get(id);
@@ -102,7 +111,8 @@ export class FaultStore extends EventEmitter<FaultStoreEvents> {
   /** Extends a fault's lease from now. */
   renew(id: string, leaseMs?: number): ProxyFaultView {
     const fault = this.byId.get(id);
-    if (!fault) throw new FaultlineError('LEASE_EXPIRED', `fault ${id} is not active (reverted or expired)`, { id });
+    if (!fault)
+      throw new FaultlineError('LEASE_EXPIRED', `fault ${id} is not active (reverted or expired)`, { id });
     this.arm(fault, leaseMs ?? fault.spec.leaseMs);
     return fault.view();
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FaultlineError } from '../protocol/errors.ts';
-import { ProxyConfig, type ProxyConfigInput, ProxyPatch, type ProxyMode } from '../protocol/proxy.ts';
+import { ProxyConfig, type ProxyConfigInput, type ProxyMode, ProxyPatch } from '../protocol/proxy.ts';
 import { FaultStore } from './fault-store.ts';
 import { HttpProxyListener } from './http/http-listener.ts';
 import { type Logger, type ProxyListener, silentLogger } from './listener.ts';
@@ -19,7 +19,9 @@ export interface ProxyManagerOptions {
 }
 
 function invalid(what: string, error: z.ZodError): FaultlineError {
-  return new FaultlineError('INVALID_INPUT', `invalid ${what}: ${z.prettifyError(error)}`, { issues: error.issues });
+  return new FaultlineError('INVALID_INPUT', `invalid ${what}: ${z.prettifyError(error)}`, {
+    issues: error.issues,
+  });
 }
 
 /**
@@ -67,13 +69,20 @@ export class ProxyManager {
         await entry.start();
       } catch (err) {
         this.proxies.delete(config.name);
-        throw new FaultlineError('CONFLICT', `proxy ${config.name} cannot listen on ${config.listen}: ${(err as Error).message}`, {
-          proxy: config.name,
-          listen: config.listen,
-        });
+        throw new FaultlineError(
+          'CONFLICT',
+          `proxy ${config.name} cannot listen on ${config.listen}: ${(err as Error).message}`,
+          {
+            proxy: config.name,
+            listen: config.listen,
+          },
+        );
       }
     }
-    this.log.info({ proxy: config.name, listen: config.listen, upstream: config.upstream, mode: config.mode }, 'proxy added');
+    this.log.info(
+      { proxy: config.name, listen: config.listen, upstream: config.upstream, mode: config.mode },
+      'proxy added',
+    );
     return this.view(entry);
   }
 

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { compileMatch, globToRegExp } from './request-match.ts';
 
-const req = (method: string, path: string, headers: Record<string, string> = {}) => ({ method, path, headers });
+const req = (method: string, path: string, headers: Record<string, string> = {}) => ({
+  method,
+  path,
+  headers,
+});
 
 describe('request matching', () => {
   it('matches everything when no rule is given', () => {

@@ -35,7 +35,12 @@ function tcpExchange(address: string): Promise<Exchange> {
     let error: string | null = null;
     const socket = net.connect({ host, port });
     const done = () =>
-      resolve({ error, bytes: Buffer.concat(chunks).toString('latin1'), status: null, ms: performance.now() - start });
+      resolve({
+        error,
+        bytes: Buffer.concat(chunks).toString('latin1'),
+        status: null,
+        ms: performance.now() - start,
+      });
     const cap = setTimeout(() => {
       error ??= 'cap';
       socket.destroy();
@@ -113,13 +118,27 @@ afterAll(async () => {
 
 const docs = readFileSync(new URL('../docs/faults.md', import.meta.url), 'utf8');
 const entries = (['tcp', 'http'] as const).flatMap((mode) =>
-  [...faultRegistry[mode].values()].map((definition) => ({ mode, definition, name: `${mode}: ${definition.type}` })),
+  [...faultRegistry[mode].values()].map((definition) => ({
+    mode,
+    definition,
+    name: `${mode}: ${definition.type}`,
+  })),
 );
 
 describe('every proxy fault in the registry', () => {
   it('has at least the faults the proxy promises', () => {
     expect([...faultRegistry.tcp.keys()].sort()).toEqual(
-      ['bandwidth', 'blackhole', 'latency', 'limit_data', 'refuse', 'reset_peer', 'slicer', 'slow_close', 'timeout'].sort(),
+      [
+        'bandwidth',
+        'blackhole',
+        'latency',
+        'limit_data',
+        'refuse',
+        'reset_peer',
+        'slicer',
+        'slow_close',
+        'timeout',
+      ].sort(),
     );
     expect([...faultRegistry.http.keys()]).toEqual(
       expect.arrayContaining(['latency', 'abort', 'reset', 'timeout', 'bandwidth', 'aws']),
@@ -146,7 +165,9 @@ describe('every proxy fault in the registry', () => {
         expect(clean.error).toBeNull();
         expect(clean.bytes).toBe(BODY.toString('latin1'));
 
-        const direction = definition.directions.includes('downstream') ? 'downstream' : definition.directions[0]!;
+        const direction = definition.directions.includes('downstream')
+          ? 'downstream'
+          : definition.directions[0]!;
         const fault = manager.faults.apply('p', {
           type: definition.type,
           direction,
@@ -159,7 +180,10 @@ describe('every proxy fault in the registry', () => {
           faulted.status !== clean.status ||
           faulted.bytes !== clean.bytes ||
           faulted.ms > clean.ms + 50;
-        expect(changed, `fault ${definition.type} left the exchange unchanged: ${JSON.stringify(faulted)}`).toBe(true);
+        expect(
+          changed,
+          `fault ${definition.type} left the exchange unchanged: ${JSON.stringify(faulted)}`,
+        ).toBe(true);
 
         expect(manager.faults.revert(fault.id)).toBe(true);
         expect(manager.faults.revert(fault.id)).toBe(false);

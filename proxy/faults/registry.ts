@@ -3,7 +3,9 @@ import type { FaultDefinition } from './fault-definition.ts';
 import { httpFaults } from './http/index.ts';
 import { tcpFaults } from './tcp/index.ts';
 
-function byType(defs: readonly FaultDefinition<any, any>[]): ReadonlyMap<string, FaultDefinition<unknown, unknown>> {
+function byType(
+  defs: readonly FaultDefinition<unknown, unknown>[],
+): ReadonlyMap<string, FaultDefinition<unknown, unknown>> {
   return new Map(defs.map((d) => [d.type, d]));
 }
 
