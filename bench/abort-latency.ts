@@ -117,7 +117,7 @@ writeResultsSection(
     '',
     factsMarkdown(facts, [
       `${RUNS} runs of the real engine in one process, each applying ${FAULTS_PER_RUN} proxy faults in parallel over the proxy's HTTP admin API, journaled to sqlite (WAL, synchronous=FULL); a probe guard every 100 ms breaches on the first faulted sample.`,
-      'Measured from the journal: `all-faults-reverted.at − breach-seen.at` (ms, Date.now resolution); a revert counts once the proxy's DELETE answered (it answers after the fault left the data path); the script also checks the proxy itself holds no fault after each run.',
+      'Measured from the journal: `all-faults-reverted.at − breach-seen.at` (ms, Date.now resolution); a revert counts once the proxy answered its DELETE (it answers after the fault left the data path); the script also checks the proxy itself holds no fault after each run.',
       `Wall time ${seconds.toFixed(1)} s. Other engineers' tests may share the cores: figures are noisy.`,
     ]),
     '',
