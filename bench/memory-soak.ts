@@ -117,7 +117,11 @@ try {
       mib(Math.max(...s.samples.map((x) => x.rss))),
       `${growth.toFixed(1)} %`,
       fmtInt(st.ok),
-      fmtInt(st.errors),
+      st.errors
+        ? `${fmtInt(st.errors)} (${Object.entries(st.errorKinds)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')})`
+        : '0',
       Number.isFinite(s.minOpen) ? fmtInt(s.minOpen) : 'n/a',
       fmtInt(st.dials),
     ];

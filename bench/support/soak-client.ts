@@ -20,6 +20,8 @@ export interface SoakStats {
   open: number;
   /** Connections opened in total; above `connections` means some were re-dialled. */
   dials: number;
+  /** Errors by kind: `http_5xx` or the client error's code (e.g. `UND_ERR_SOCKET`). */
+  errorKinds: Record<string, number>;
 }
 
 /**
@@ -30,7 +32,11 @@ export interface SoakStats {
 export async function runSoak(opts: SoakOptions): Promise<SoakStats> {
   const target = new URL(opts.url);
   const path = target.pathname + target.search;
-  const stats: SoakStats = { sent: 0, ok: 0, errors: 0, open: 0, dials: 0 };
+  const stats: SoakStats = { sent: 0, ok: 0, errors: 0, open: 0, dials: 0, errorKinds: {} };
+  const fail = (kind: string): void => {
+    stats.errors++;
+    stats.errorKinds[kind] = (stats.errorKinds[kind] ?? 0) + 1;
+  };
   const clients = Array.from({ length: opts.connections }, () => {
     // keepAliveTimeout (ms) well above the gap between two requests on one connection.
     const c = new Client(target.origin, {
@@ -55,11 +61,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakStats> {
       .then(async (res) => {
         await res.body.dump();
         if (res.statusCode < 500) stats.ok++;
-        else stats.errors++;
+        else fail('http_5xx');
       })
-      .catch(() => {
-        stats.errors++;
-      })
+      .catch((err: { code?: string }) => fail(err.code ?? 'unknown'))
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
   };
@@ -75,7 +79,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakStats> {
       while (stats.sent < due) send(clients[stats.sent % clients.length]!);
       if (now - lastTick >= 1_000) {
         lastTick = now;
-        opts.onTick?.({ ...stats });
+        opts.onTick?.({ ...stats, errorKinds: { ...stats.errorKinds } });
       }
       if (stats.sent >= total) {
         clearInterval(timer);
@@ -84,7 +88,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakStats> {
     }, 5);
   });
   await Promise.race([Promise.all(inFlight), new Promise((r) => setTimeout(r, 10_000).unref())]);
-  const final = { ...stats };
+  const final = { ...stats, errorKinds: { ...stats.errorKinds } };
   await Promise.all(clients.map((c) => c.destroy()));
   return final;
 }
