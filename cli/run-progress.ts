@@ -17,7 +17,7 @@ interface GuardLine {
   detail: string;
 }
 
-const BAR_WIDTH = 24;
+const BAR_WIDTH = 16;
 
 function bar(fraction: number): string {
   const filled = Math.round(Math.max(0, Math.min(1, fraction)) * BAR_WIDTH);
@@ -40,6 +40,7 @@ export class RunProgress {
   private phase: RunPhase = 'planned';
   private ramp: Extract<ProgressEvent, { type: 'ramp' }> | null = null;
   private readonly guards = new Map<string, GuardLine>();
+  private rampFrozenAt: number | null = null;
   private drawnLines = 0;
   private timer: NodeJS.Timeout | null = null;
   private finished = false;
@@ -59,6 +60,13 @@ export class RunProgress {
   onProgress(e: ProgressEvent): void {
     if (e.type === 'phase') {
       this.phase = e.phase;
+      if (
+        (e.phase === 'reverting' || e.phase === 'steady-state-after') &&
+        this.ramp &&
+        this.rampFrozenAt === null
+      ) {
+        this.rampFrozenAt = e.at;
+      }
       this.line(`phase ${e.phase}`);
     } else if (e.type === 'ramp') {
       this.ramp = e;
@@ -92,9 +100,16 @@ export class RunProgress {
       `  phase ${this.phase.padEnd(20)} elapsed ${seconds(Date.now() - this.startedAt)}`,
     ];
     if (this.ramp) {
+      // One bar per stage: done stages full, the current one filling, later ones empty. The bars
+      // freeze once reverting starts (the ramp is over, whatever stage it reached).
       const r = this.ramp;
-      const inStage = Math.min(1, (Date.now() - r.at) / r.stageDurationMs);
-      lines.push(`  ramp  ${bar((r.stage - 1 + inStage) / r.of)} stage ${r.stage}/${r.of} at ${r.percent}%`);
+      const now = this.rampFrozenAt ?? Date.now();
+      const inStage = Math.min(1, (now - r.at) / r.stageDurationMs);
+      r.stages.forEach((percent, i) => {
+        const fill = i + 1 < r.stage ? 1 : i + 1 === r.stage ? inStage : 0;
+        const mark = i + 1 === r.stage ? (this.rampFrozenAt ? ' <- stopped here' : ' <- now') : '';
+        lines.push(`  stage ${i + 1}/${r.of} ${`${percent}%`.padStart(4)} ${bar(fill)}${mark}`);
+      });
     }
     for (const [name, g] of this.guards) {
       lines.push(

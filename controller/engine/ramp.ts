@@ -23,6 +23,7 @@ export async function runRamp(ctx: RunContext, baselines: Baselines, signal: Abo
       stage: i + 1,
       of: ramp.stages.length,
       percent,
+      stages: ramp.stages,
       stageDurationMs: ramp.stageDurationMs,
       at: Date.now(),
     });

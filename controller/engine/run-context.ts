@@ -32,7 +32,15 @@ export interface FaultState {
 export type ProgressEvent =
   | { type: 'phase'; phase: RunPhase; at: number }
   | { type: 'guard'; guard: string; ok: boolean; failures: number; detail: string; at: number }
-  | { type: 'ramp'; stage: number; of: number; percent: number; stageDurationMs: number; at: number }
+  | {
+      type: 'ramp';
+      stage: number;
+      of: number;
+      percent: number;
+      stages: number[];
+      stageDurationMs: number;
+      at: number;
+    }
   | { type: 'fault'; faultId: string; status: FaultStatus; at: number };
 
 export interface RunState {
