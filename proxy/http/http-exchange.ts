@@ -101,6 +101,7 @@ export class HttpExchange
   private wakeTimer: NodeJS.Timeout | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
   private held = false;
+  private awaitingDrain = false;
 
   constructor(host: ExchangeHost, req: IncomingMessage, res: ProxyResponse) {
     this.host = host;
@@ -281,9 +282,14 @@ export class HttpExchange
       this.pending.push(chunk);
       return;
     }
-    if (!this.sink.write(chunk)) {
+    // undici can hand over a few already-parsed chunks after pause(): wait for one drain only.
+    if (!this.sink.write(chunk) && !this.awaitingDrain) {
+      this.awaitingDrain = true;
       controller.pause();
-      this.sink.once('drain', () => controller.resume());
+      this.sink.once('drain', () => {
+        this.awaitingDrain = false;
+        controller.resume();
+      });
     }
   }
 
