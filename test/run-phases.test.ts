@@ -133,6 +133,38 @@ ${probes}
     ]);
   });
 
+  it('plans without applying: prints each fault with its undo, the guards and the blast radius', async () => {
+    const file = experiment(
+      'plan-only',
+      `      - { name: checkout, http: { url: http://127.0.0.1:${service.port}/checkout } }`,
+    );
+    const r = await runCli(['plan', file, '--proxy-admin', 'http://127.0.0.1:9']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('latency on svc (proxy svc, downstream) {"delayMs":10}');
+    expect(r.stdout).toMatch(/undo: DELETE http:\/\/127\.0\.0\.1:9\/faultline\/faults\/fl%3Aplan%3A0/);
+    expect(r.stdout).toContain('predicted blast radius:');
+    expect(r.stdout).toContain('at most 100% of matching traffic, 1 fault(s) at once, longest 300ms');
+  });
+
+  it('refuses agent targets as invalid input (exit 2) before starting anything', async () => {
+    const file = join(dir, 'agents.yaml');
+    writeFileSync(
+      file,
+      `apiVersion: faultline/v1
+kind: Experiment
+metadata: { name: agents }
+spec:
+  targets:
+    web: { agents: { labels: { role: web } } }
+  method:
+    - { fault: cpu-stress, target: web, duration: 1s }
+`,
+    );
+    const r = await runCli(['run', file, '--store', join(dir, 'store.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('target web selects agents');
+  });
+
   it('ends completed with exit 0 when the hypothesis holds before and after', async () => {
     const file = experiment(
       'holds',

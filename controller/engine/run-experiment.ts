@@ -150,7 +150,8 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Verdict
   try {
     await journal.append('run-planned', { plan: summarizePlan(plan) }, { phase: 'planned' });
     await enter('planned');
-    if (opts.traffic !== false && experiment.spec.traffic) traffic = startTraffic(experiment.spec.traffic);
+    if (opts.traffic !== false && experiment.spec.traffic)
+      traffic = await startTraffic(experiment.spec.traffic);
 
     await enter('steady-state-before');
     const checked = await checkHypothesis(ctx, { phase: 'steady-state-before', baselines: null });

@@ -1,4 +1,3 @@
-import autocannon from 'autocannon';
 import type { Traffic } from '../../protocol/experiment.ts';
 
 export interface TrafficSummary {
@@ -17,9 +16,12 @@ const MAX_TRAFFIC_S = 3_600;
 
 /**
  * Sends steady load (`rate` req/s over `connections`) for the life of the run, so the proxy's
- * windows and the guards have data. autocannon as a library; bounded by `stop()` and a 1 h cap.
+ * windows and the guards have data. autocannon as a library, loaded on first use; bounded by
+ * `stop()` and a 1 h cap.
  */
-export function startTraffic(t: Traffic): RunningTraffic {
+export async function startTraffic(t: Traffic): Promise<RunningTraffic> {
+  // Loaded only when an experiment asks for traffic (~300 ms of start-up otherwise).
+  const { default: autocannon } = await import('autocannon');
   let resolveDone!: (s: TrafficSummary) => void;
   const done = new Promise<TrafficSummary>((resolve) => {
     resolveDone = resolve;
