@@ -43,11 +43,14 @@ export function runRequestFaults(ex: PipelineExchange, faults: readonly Fault[])
   ex.facts = { method: req.method ?? 'GET', path: q < 0 ? url : url.slice(0, q), headers: req.headers };
   for (const f of faults) {
     if (f.behavior.needsBody?.(req) && hasBody(req)) {
-      readBoundedBody(req).then((read) => {
-        ex.body = read.body;
-        ex.forwardBody = read.forward;
-        if (!ex.ended) admit(ex, faults);
-      }, ex.fail.bind(ex));
+      // `.catch` after `.then`: a throw inside the continuation must not become an unhandled rejection.
+      readBoundedBody(req)
+        .then((read) => {
+          ex.body = read.body;
+          ex.forwardBody = read.forward;
+          if (!ex.ended) admit(ex, faults);
+        })
+        .catch(ex.fail.bind(ex));
       return;
     }
   }
@@ -85,9 +88,11 @@ function runUpstream(ex: PipelineExchange, from: number): void {
     ex.holdFaultId = f.id;
     const step = f.behavior.onRequest(ex);
     if (typeof step !== 'string') {
-      step.then((s) => {
-        if (s === 'continue' && !ex.answered) runUpstream(ex, i + 1);
-      }, ex.fail.bind(ex));
+      step
+        .then((s) => {
+          if (s === 'continue' && !ex.answered) runUpstream(ex, i + 1);
+        })
+        .catch(ex.fail.bind(ex));
       return;
     }
     if (step === 'handled' || ex.answered) return;
@@ -133,9 +138,11 @@ export function runResponseFaults(
     const step: FaultStep | Promise<FaultStep> = f.behavior.onResponse(ex, head);
     if (typeof step !== 'string') {
       gate.parkResponse();
-      step.then((s) => {
-        if (s === 'continue' && !ex.answered) runResponseFaults(ex, head, gate, i + 1);
-      }, ex.fail.bind(ex));
+      step
+        .then((s) => {
+          if (s === 'continue' && !ex.answered) runResponseFaults(ex, head, gate, i + 1);
+        })
+        .catch(ex.fail.bind(ex));
       return;
     }
     if (step === 'handled' || ex.answered) return;

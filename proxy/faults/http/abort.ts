@@ -7,9 +7,18 @@ export const AbortParams = z.strictObject({
   status: z.number().int().min(100).max(599),
   /** Response body. Default empty. */
   body: z.string().optional(),
-  headers: z.record(z.string(), z.string()).optional(),
+  /** Extra response headers. Names must be HTTP tokens; values must not contain CR or LF. */
+  headers: z
+    .record(
+      z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name'),
+      z.string().regex(/^[^\r\n]*$/, 'header values cannot contain CR or LF'),
+    )
+    .optional(),
   /** `content-type` of the body. Default `text/plain; charset=utf-8` when there is a body. */
-  contentType: z.string().optional(),
+  contentType: z
+    .string()
+    .regex(/^[^\r\n]*$/)
+    .optional(),
 });
 export type AbortParams = z.infer<typeof AbortParams>;
 
