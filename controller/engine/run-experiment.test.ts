@@ -1,9 +1,12 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaultlineError } from '../../protocol/errors.ts';
 import { Experiment } from '../../protocol/experiment.ts';
+import type { TrafficStats, WindowReport } from '../../protocol/proxy.ts';
 import type {
   ExecutorEvents,
   FaultExecutor,
@@ -70,9 +73,39 @@ class FakeExecutor implements FaultExecutor {
 }
 
 const dirs: string[] = [];
-afterEach(() => {
+const servers: Server[] = [];
+afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
+
+function stats(requests: number, errors: number): TrafficStats {
+  return {
+    requests,
+    errors,
+    errorRate: requests ? errors / requests : 0,
+    p50Ms: 1,
+    p95Ms: 1,
+    p99Ms: 1,
+    meanMs: 1,
+  };
+}
+
+/** A stand-in for the proxy admin API's window endpoint, answering `report()` for every proxy. */
+async function fakeWindows(report: () => WindowReport): Promise<string> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(report()));
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Deterministic spread of `n` latencies around `centerMs` (± 2 ms). */
+function latencies(n: number, centerMs: number): number[] {
+  return Array.from({ length: n }, (_, i) => centerMs + ((i * 37) % 41) / 10 - 2);
+}
 
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'faultline-engine-'));
@@ -80,13 +113,13 @@ function tempDir(): string {
   return d;
 }
 
-function experiment(spec: Record<string, unknown>) {
+function experiment(spec: Record<string, unknown>, proxyAdmin = 'http://127.0.0.1:9') {
   return Experiment.parse({
     apiVersion: 'faultline/v1',
     kind: 'Experiment',
     metadata: { name: 'engine-test' },
     spec: {
-      proxyAdmin: 'http://127.0.0.1:9',
+      proxyAdmin,
       targets: { api: { proxy: 'checkout' }, db: { proxy: 'pg' } },
       settings: { probeInterval: '100ms', steadyStateSamples: 1, leaseMs: 1000 },
       ...spec,
@@ -98,11 +131,13 @@ async function run(
   spec: Record<string, unknown>,
   setup: (x: FakeExecutor) => void = () => {},
   signal?: AbortSignal,
+  proxyAdmin?: string,
 ) {
   const store = new SqliteRunStore(':memory:');
   let fake!: FakeExecutor;
   const verdict = await runExperiment({
-    experiment: experiment(spec),
+    experiment: experiment(spec, proxyAdmin),
+    ...(proxyAdmin ? { proxyAdminUrl: proxyAdmin } : {}),
     store,
     ...(signal ? { signal } : {}),
     createExecutor: (events) => {
@@ -224,5 +259,65 @@ describe('run engine', () => {
     );
     expect(verdict.ending).toBe('failed');
     expect(verdict.reason).toContain('lease expired');
+  });
+
+  it('aborts on the failed-request budget when the proxy window shows more failures than allowed', async () => {
+    const admin = await fakeWindows(() => {
+      const all = stats(200, 20);
+      return {
+        proxy: 'checkout',
+        seconds: 5,
+        all,
+        faulted: all,
+        clean: stats(0, 0),
+        cohorts: { control: stats(0, 0), treatment: stats(0, 0) },
+      };
+    });
+    const { verdict, fake } = await run(
+      {
+        method: [{ fault: 'abort', target: 'api', params: { status: 503 }, duration: '10s' }],
+        guards: [{ budget: { failedRequestsPercent: 5, proxy: 'checkout', window: '5s' } }],
+      },
+      () => {},
+      undefined,
+      admin,
+    );
+    expect(verdict.ending).toBe('aborted');
+    expect(verdict.abort?.guard).toBe('budget0');
+    expect(verdict.abort?.reason).toContain('10.00% of requests through checkout failed');
+    expect(fake.on.size).toBe(0);
+  });
+
+  it('aborts when the treatment cohort is clearly slower than control, and not when they match', async () => {
+    const window = (shiftMs: number) => (): WindowReport => ({
+      proxy: 'checkout',
+      seconds: 1,
+      all: stats(400, 0),
+      faulted: stats(200, 0),
+      clean: stats(200, 0),
+      cohorts: { control: stats(200, 0), treatment: stats(200, 0) },
+      samples: { control: latencies(200, 100), treatment: latencies(200, 100 + shiftMs) },
+    });
+    const spec = {
+      method: [
+        {
+          fault: 'latency',
+          target: 'api',
+          params: { delayMs: 5 },
+          cohort: { treatmentPercent: 50 },
+          duration: '600ms',
+        },
+      ],
+      guards: [
+        { compare: { proxy: 'checkout', metric: 'latency', alpha: 0.05, minSamples: 50, every: '100ms' } },
+      ],
+    };
+    const slower = await run(spec, () => {}, undefined, await fakeWindows(window(5)));
+    expect(slower.verdict.ending).toBe('aborted');
+    expect(slower.verdict.abort?.guard).toBe('compare:checkout');
+    const same = await run(spec, () => {}, undefined, await fakeWindows(window(0)));
+    expect(same.verdict.ending).toBe('completed');
+    expect(same.verdict.guards[0]).toMatchObject({ name: 'compare:checkout', breached: false });
+    expect(same.verdict.guards[0]!.samples).toBeGreaterThan(2);
   });
 });
