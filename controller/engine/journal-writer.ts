@@ -30,22 +30,7 @@ export class JournalWriter {
     data: Record<string, unknown> = {},
     opts: { phase?: RunPhase; at?: number } = {},
   ): Promise<JournalEvent> {
-    const event: JournalEvent = {
-      runId: this.runId,
-      seq: ++this.seq,
-      at: opts.at ?? Date.now(),
-      type,
-      ...(opts.phase ? { phase: opts.phase } : {}),
-      data,
-    };
-    const write = this.tail.then(() => this.store.appendEvent(event));
-    // A failed write must not wedge later ones; the caller of this append sees the error.
-    this.tail = write.catch(() => {});
-    return write.then(() => {
-      this.kept.push(event);
-      for (const l of this.listeners) l(event);
-      return event;
-    });
+    return this.appendMany([{ type, data, ...opts }]).then((events) => events[0]!);
   }
 
   /** Records several events in one durable write, in order (one fsync instead of one each). */
@@ -53,17 +38,27 @@ export class JournalWriter {
     items: { type: JournalEventType; data?: Record<string, unknown>; phase?: RunPhase; at?: number }[],
   ): Promise<JournalEvent[]> {
     if (items.length === 0) return Promise.resolve([]);
-    const events: JournalEvent[] = items.map((i) => ({
+    // `at` is taken now (the step's time); `seq` when the write runs, so a failed write leaves
+    // no gap that would make the store refuse every later event.
+    const drafts = items.map((i) => ({
       runId: this.runId,
-      seq: ++this.seq,
       at: i.at ?? Date.now(),
       type: i.type,
       ...(i.phase ? { phase: i.phase } : {}),
       data: i.data ?? {},
     }));
-    const write = this.tail.then(() => this.store.appendEvents(events));
-    this.tail = write.catch(() => {});
-    return write.then(() => {
+    const write = this.tail.then(async () => {
+      const events: JournalEvent[] = drafts.map((d, k) => ({ ...d, seq: this.seq + k + 1 }));
+      await (events.length === 1 ? this.store.appendEvent(events[0]!) : this.store.appendEvents(events));
+      this.seq += events.length;
+      return events;
+    });
+    // A failed write must not wedge later ones; the caller of this append sees the error.
+    this.tail = write.then(
+      () => {},
+      () => {},
+    );
+    return write.then((events) => {
       for (const event of events) {
         this.kept.push(event);
         for (const l of this.listeners) l(event);
