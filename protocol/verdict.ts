@@ -80,7 +80,7 @@ export const Verdict = z.object({
   endedAt: z.number(),
   durationMs: z.number(),
   hypothesisBefore: HypothesisResult.nullable(),
-  /** Null when the after-check was skipped (nothing applied, or interrupted). */
+  /** Null when the after-check was skipped (nothing was applied). */
   hypothesisAfter: HypothesisResult.nullable(),
   abort: AbortTiming.nullable(),
   faults: z.array(FaultSummary),

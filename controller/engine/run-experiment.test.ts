@@ -191,7 +191,7 @@ describe('run engine', () => {
     expect(existsSync(marker)).toBe(true);
   });
 
-  it('ends interrupted, with every fault reverted and no after-check, when its signal aborts', async () => {
+  it('ends interrupted, with every fault reverted and the hypothesis checked again, when its signal aborts', async () => {
     const stop = new AbortController();
     const { verdict, fake } = await run(
       { method: [{ fault: 'latency', target: 'api', params: { delayMs: 1 }, duration: '10s' }] },
@@ -202,7 +202,7 @@ describe('run engine', () => {
     );
     expect(verdict.ending).toBe('interrupted');
     expect(verdict.exitCode).toBe(5);
-    expect(verdict.hypothesisAfter).toBeNull();
+    expect(verdict.hypothesisAfter).toEqual({ ok: true, samples: 1, probes: [] });
     expect(fake.on.size).toBe(0);
     expect(verdict.durationMs).toBeLessThan(5000);
   });

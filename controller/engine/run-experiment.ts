@@ -206,8 +206,9 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Verdict
     }
     anyApplied ||= [...state.faults.values()].some((f) => f.appliedAt !== null);
     if (anyApplied) rollbacks = await runRollbacks(ctx);
-    const ending = state.stopCause?.ending;
-    if (anyApplied && ending !== 'interrupted' && ending !== 'halted') {
+    // On every ending, interrupted included: the verdict should say whether the system recovered.
+    // (A second SIGINT/SIGTERM in the CLI skips it; the faults are already gone.)
+    if (anyApplied) {
       await enter('steady-state-after');
       after = (await checkHypothesis(ctx, { phase: 'steady-state-after', baselines })).result;
     }
