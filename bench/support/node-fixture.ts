@@ -18,15 +18,19 @@ export async function startNodeFixture(
   group: ChildGroup,
   script: string,
   args: readonly string[],
-  opts: { name: string; cpu?: number; readyTimeoutMs?: number },
+  opts: { name: string; cpu?: number; readyTimeoutMs?: number; nodeArgs?: readonly string[] },
 ): Promise<NodeFixture> {
   const path = fileURLToPath(new URL(`../fixtures/${script}`, import.meta.url));
   // --no-deprecation: http-proxy uses util._extend, and its warning is noise in bench output.
-  const child: ChildProcess = group.spawn(process.execPath, ['--no-deprecation', path, ...args], {
-    cpu: opts.cpu,
-    name: opts.name,
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
+  const child: ChildProcess = group.spawn(
+    process.execPath,
+    ['--no-deprecation', ...(opts.nodeArgs ?? []), path, ...args],
+    {
+      cpu: opts.cpu,
+      name: opts.name,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    },
+  );
   const readyTimeoutMs = opts.readyTimeoutMs ?? 15_000;
   const ready = (await Promise.race([
     once(child, 'message'),

@@ -10,6 +10,8 @@ export interface SoakOptions {
   durationSec: number;
   /** Called about once a second with the counters so far. */
   onTick?: (s: SoakStats) => void;
+  /** Called after the last answer, while every connection is still open (e.g. a final reading). */
+  beforeClose?: () => Promise<void>;
 }
 
 export interface SoakStats {
@@ -27,7 +29,8 @@ export interface SoakStats {
 /**
  * Holds `connections` keep-alive connections open for `durationSec` and sends requests round
  * robin at `ratePerSec`, so every connection stays busy enough not to idle out. Bounded in time:
- * stops sending at the end, waits at most 10 s for answers, then closes every connection.
+ * stops sending at the end, waits at most 10 s for answers, runs `beforeClose`, then closes
+ * every connection.
  */
 export async function runSoak(opts: SoakOptions): Promise<SoakStats> {
   const target = new URL(opts.url);
@@ -88,6 +91,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakStats> {
     }, 5);
   });
   await Promise.race([Promise.all(inFlight), new Promise((r) => setTimeout(r, 10_000).unref())]);
+  await opts.beforeClose?.();
   const final = { ...stats, errorKinds: { ...stats.errorKinds } };
   await Promise.all(clients.map((c) => c.destroy()));
   return final;
