@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JournalFile } from '../protocol/journal.ts';
+import { JournalFile } from '../protocol/journal.ts';
 import type { Verdict } from '../protocol/verdict.ts';
 import { type ProxyServer, startProxyServer } from '../proxy/proxy-server.ts';
 import { type SampleService, startSampleService } from '../scripts/sample-service.ts';
@@ -117,7 +117,8 @@ spec:
     expect(after.status).toBe(200);
     expect(after.ms).toBeLessThan(300);
 
-    const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as JournalFile;
+    // The file matches its documented schema (docs/journal.md).
+    const journal = JournalFile.parse(JSON.parse(readFileSync(journalPath, 'utf8')));
     expect(journal.format).toBe('faultline-journal/v1');
     const seqs = journal.events.map((e) => e.seq);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
