@@ -15,22 +15,30 @@ export const HostPort = z
 
 export const ProxyName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1-64 of A-Z a-z 0-9 _ . -');
 
-export const ProxyConfig = z.strictObject({
-  name: ProxyName,
+/** The changeable fields of a proxy, without defaults (a patch must not reset what it omits). */
+const proxyFields = {
   /** Address the proxy listens on. Port 0 picks a free port; the admin API reports the real one. */
   listen: HostPort,
   /** Address of the dependency traffic is forwarded to. */
   upstream: HostPort,
-  mode: ProxyMode.default('tcp'),
-  labels: z.record(z.string(), z.string()).default({}),
+  mode: ProxyMode,
+  labels: z.record(z.string(), z.string()),
   /** A disabled proxy keeps its config but does not listen (Toxiproxy's `enabled`). */
-  enabled: z.boolean().default(true),
+  enabled: z.boolean(),
+};
+
+export const ProxyConfig = z.strictObject({
+  name: ProxyName,
+  ...proxyFields,
+  mode: proxyFields.mode.default('tcp'),
+  labels: proxyFields.labels.default({}),
+  enabled: proxyFields.enabled.default(true),
 });
 export type ProxyConfig = z.infer<typeof ProxyConfig>;
 export type ProxyConfigInput = z.input<typeof ProxyConfig>;
 
-/** Partial update of a proxy; the name cannot change. */
-export const ProxyPatch = ProxyConfig.omit({ name: true }).partial();
+/** Partial update of a proxy; the name cannot change, and omitted fields keep their value. */
+export const ProxyPatch = z.strictObject(proxyFields).partial();
 export type ProxyPatch = z.infer<typeof ProxyPatch>;
 
 export const Direction = z.enum(['upstream', 'downstream']);
