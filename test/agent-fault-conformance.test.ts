@@ -14,7 +14,7 @@ import { isAlive, waitFor } from '../agent/test-support/proc-stats.ts';
 // to advertise, documented, a visible effect, and apply → revert → revert again returns to the start.
 
 const agentId = `conformance-${process.pid}`;
-const docs = readFileSync(new URL('../docs/faults-agent.md', import.meta.url), 'utf8');
+const docs = readFileSync(new URL('../docs/faults.md', import.meta.url), 'utf8');
 let binDir: string;
 let stateDir: string;
 const victims: ChildProcess[] = [];
@@ -48,8 +48,8 @@ describe.each([...agentFaultRegistry.values()])('agent fault $type', (fault) => 
     expect(schema).toMatchObject({ type: 'object' });
   });
 
-  it('is documented in docs/faults-agent.md', () => {
-    expect(docs).toMatch(new RegExp(`^## ${fault.type}$`, 'm'));
+  it('is documented in docs/faults.md', () => {
+    expect(docs).toMatch(new RegExp(`^### agent: ${fault.type}$`, 'm'));
   });
 
   it('applies with a visible effect, and revert (twice) returns to the start', async () => {
