@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,33 +8,7 @@ import { JournalFile } from '../protocol/journal.ts';
 import type { Verdict } from '../protocol/verdict.ts';
 import { type ProxyServer, startProxyServer } from '../proxy/proxy-server.ts';
 import { type SampleService, startSampleService } from '../scripts/sample-service.ts';
-
-const CLI = join(import.meta.dirname, '..', 'cli', 'main.ts');
-
-function runCli(
-  args: string[],
-  timeoutMs = 20_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      if (child.pid) process.kill(child.pid, 'SIGKILL');
-      reject(new Error(`faultline run did not finish in ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { runCli } from './support/cli-child.ts';
 
 async function timedGet(url: string): Promise<{ status: number; ms: number }> {
   const t = performance.now();

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,33 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JournalFile } from '../protocol/journal.ts';
 import type { Verdict } from '../protocol/verdict.ts';
 import { type SampleService, startSampleService } from '../scripts/sample-service.ts';
-
-const CLI = join(import.meta.dirname, '..', 'cli', 'main.ts');
-
-function runCli(
-  args: string[],
-  timeoutMs = 20_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      if (child.pid) process.kill(child.pid, 'SIGKILL');
-      reject(new Error(`faultline run did not finish in ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { runCli } from './support/cli-child.ts';
 
 /** A loopback port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,32 +9,14 @@ import type { ProxyFaultView } from '../protocol/proxy.ts';
 import type { Verdict } from '../protocol/verdict.ts';
 import { type ProxyServer, startProxyServer } from '../proxy/proxy-server.ts';
 import { type SampleService, startSampleService } from '../scripts/sample-service.ts';
+import { type Finished, startCli } from './support/cli-child.ts';
 
-const CLI = join(import.meta.dirname, '..', 'cli', 'main.ts');
 const children: ChildProcess[] = [];
 
-interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 function startRun(args: string[]): { child: ChildProcess; done: Promise<Finished> } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    stdout += d;
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d;
-  });
-  const done = new Promise<Finished>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, done };
+  const run = startCli(args);
+  children.push(run.child);
+  return run;
 }
 
 async function faults(adminUrl: string): Promise<ProxyFaultView[]> {
