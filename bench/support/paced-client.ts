@@ -16,6 +16,11 @@ export interface PacedOptions {
 export interface PacedResult {
   /** Latency of each reported request, ms, from its scheduled send time to the end of its body. */
   latenciesMs: number[];
+  /**
+   * How late each reported request left the client, ms (send time minus scheduled time). Large
+   * values mean the client itself could not keep the rate, so the run says nothing of the server.
+   */
+  sendLagMs: number[];
   sent: number;
   errors: number;
   /** Reported requests ÷ reported seconds. */
@@ -44,12 +49,14 @@ export async function runPaced(opts: PacedOptions): Promise<PacedResult> {
   const total = Math.floor(opts.ratePerSec * opts.durationSec);
   const intervalMs = 1_000 / opts.ratePerSec;
   const latenciesMs: number[] = [];
+  const sendLagMs: number[] = [];
   const inFlight = new Set<Promise<void>>();
   let errors = 0;
   let sent = 0;
   const start = performance.now();
 
   const fire = (scheduled: number): void => {
+    if (scheduled - start >= warmupMs) sendLagMs.push(performance.now() - scheduled);
     const p = pool
       .request({ path, method: 'GET' })
       .then(async (res) => {
@@ -77,5 +84,5 @@ export async function runPaced(opts: PacedOptions): Promise<PacedResult> {
   await Promise.race([Promise.all(inFlight), new Promise((r) => setTimeout(r, 30_000).unref())]);
   await pool.destroy();
   const reportedSec = Math.max(0.001, opts.durationSec - warmupMs / 1_000);
-  return { latenciesMs, sent, errors, achievedRate: latenciesMs.length / reportedSec };
+  return { latenciesMs, sendLagMs, sent, errors, achievedRate: latenciesMs.length / reportedSec };
 }
