@@ -58,6 +58,11 @@ function median(values: readonly number[]): number {
   );
 }
 
+/** Either cohort is empty or below the minimum sample count. */
+function tooFew(n: { control: number; treatment: number }, minSamples: number): boolean {
+  return Math.min(n.control, n.treatment) < Math.max(minSamples, 1);
+}
+
 /**
  * Is the treatment cohort worse than control? `regression` when the one-sided test is significant
  * at this look's share of alpha and (latency) the median shift is at least `minEffectMs`;
@@ -68,28 +73,14 @@ export function compareCohorts(input: CompareCohortsInput): CompareCohortsResult
   const threshold = nominalAlphaForLook(input.alpha, input.look ?? 1, input.maxLooks ?? 1);
   if (input.metric === 'latency') {
     const n = { control: input.control.length, treatment: input.treatment.length };
-    if (
-      n.control < input.minSamples ||
-      n.treatment < input.minSamples ||
-      n.control === 0 ||
-      n.treatment === 0
-    ) {
-      return { decision: 'inconclusive', pValue: 1, threshold, effect: 0, n };
-    }
+    if (tooFew(n, input.minSamples)) return { decision: 'inconclusive', pValue: 1, threshold, effect: 0, n };
     const effect = median(input.treatment) - median(input.control);
     const { pValue } = mannWhitneyU(input.treatment, input.control, 'greater');
     const significant = pValue <= threshold && effect >= (input.minEffectMs ?? 0) && effect > 0;
     return { decision: significant ? 'regression' : 'no-regression', pValue, threshold, effect, n };
   }
   const n = { control: input.control.requests, treatment: input.treatment.requests };
-  if (
-    n.control < input.minSamples ||
-    n.treatment < input.minSamples ||
-    n.control === 0 ||
-    n.treatment === 0
-  ) {
-    return { decision: 'inconclusive', pValue: 1, threshold, effect: 0, n };
-  }
+  if (tooFew(n, input.minSamples)) return { decision: 'inconclusive', pValue: 1, threshold, effect: 0, n };
   const { pValue, difference } = twoProportionZTest(input.treatment, input.control);
   const significant = pValue <= threshold && difference > 0;
   return { decision: significant ? 'regression' : 'no-regression', pValue, threshold, effect: difference, n };
