@@ -74,17 +74,13 @@ if ! command -v moto_server >/dev/null 2>&1; then
 fi
 log "moto_server: $(command -v moto_server)"
 
-if [[ -f package-lock.json ]]; then
-  # `npm ls` exits non-zero when a dependency is missing or does not match package.json; only
-  # then reinstall, since `npm ci` wipes node_modules and takes a while.
-  if [[ -d node_modules ]] && npm ls --depth=0 >/dev/null 2>&1; then
-    log "node_modules matches package-lock.json; skipping npm ci"
-  else
-    log "running npm ci"
-    npm ci --no-audit --no-fund
-  fi
+# `npm ci` is not used: npm 11 rejects this lock file ("Missing: @biomejs/cli-* from lock file")
+# because it records only this platform's optional binaries. `npm install` honours the lock all
+# the same; `npm ls` tells whether anything is missing, so a warm checkout skips it.
+if [[ -d node_modules ]] && npm ls --depth=0 >/dev/null 2>&1; then
+  log "node_modules matches package.json; skipping npm install"
 else
-  log "no package-lock.json; running npm install"
+  log "running npm install"
   npm install --no-audit --no-fund
 fi
 
