@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fillFileName } from '../agent/faults/disk-fill.ts';
 import { findTagged, killTagged } from '../agent/faults/tagged-process.ts';
-import { type AgentChild, spawnCli, stopChild } from '../agent/test-support/agent-process.ts';
+import { type AgentChild, spawnAgent, stopChild } from '../agent/test-support/agent-process.ts';
 import { isAlive } from '../agent/test-support/proc-stats.ts';
 import { AgentHub } from '../controller/dispatch/agent-hub.ts';
 
@@ -15,17 +15,7 @@ describe('agent crash safety', () => {
   let hub: AgentHub;
   const children: AgentChild[] = [];
   const start = () => {
-    const a = spawnCli([
-      'agent',
-      '--controller',
-      hub.url,
-      '--token',
-      't',
-      '--id',
-      agentId,
-      '--state-dir',
-      join(dir, 'state'),
-    ]);
+    const a = spawnAgent({ controller: hub.url, agentId: agentId, stateDir: join(dir, 'state') });
     children.push(a);
     return a;
   };

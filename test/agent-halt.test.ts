@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fillFileName } from '../agent/faults/disk-fill.ts';
 import { killTagged } from '../agent/faults/tagged-process.ts';
-import { type AgentChild, spawnCli, stopChild } from '../agent/test-support/agent-process.ts';
+import { type AgentChild, spawnAgent, stopChild } from '../agent/test-support/agent-process.ts';
 import { waitFor } from '../agent/test-support/proc-stats.ts';
 import { AgentHub } from '../controller/dispatch/agent-hub.ts';
 import { isFaultlineError } from '../protocol/errors.ts';
@@ -27,17 +27,7 @@ describe('agent halt, resume and shutdown', () => {
     dir = mkdtempSync(join(tmpdir(), 'faultline-halt-'));
     stateDir = join(dir, 'state');
     hub = await AgentHub.start({ token: 't' });
-    agent = spawnCli([
-      'agent',
-      '--controller',
-      hub.url,
-      '--token',
-      't',
-      '--id',
-      agentId,
-      '--state-dir',
-      stateDir,
-    ]);
+    agent = spawnAgent({ controller: hub.url, agentId: agentId, stateDir: stateDir });
     await once(hub, 'agent-connected');
   });
   afterEach(async () => {

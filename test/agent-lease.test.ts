@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fillFileName } from '../agent/faults/disk-fill.ts';
 import { findTagged, killTagged } from '../agent/faults/tagged-process.ts';
-import { type AgentChild, spawnCli, stopChild } from '../agent/test-support/agent-process.ts';
+import { type AgentChild, spawnAgent, stopChild } from '../agent/test-support/agent-process.ts';
 import { isAlive, waitFor } from '../agent/test-support/proc-stats.ts';
 import { AgentHub } from '../controller/dispatch/agent-hub.ts';
 
@@ -33,17 +33,7 @@ describe('agent leases', () => {
 
   it('reverts every fault within the lease when the controller disappears', async () => {
     hub = await AgentHub.start({ token: 't' });
-    agent = spawnCli([
-      'agent',
-      '--controller',
-      hub.url,
-      '--token',
-      't',
-      '--id',
-      agentId,
-      '--state-dir',
-      join(dir, 'state'),
-    ]);
+    agent = spawnAgent({ controller: hub.url, agentId: agentId, stateDir: join(dir, 'state') });
     await once(hub, 'agent-connected');
     const leaseMs = 1_500;
     const victim = () => {

@@ -63,3 +63,18 @@ export async function stopChild(agent: AgentChild | undefined): Promise<void> {
     await agent.exited;
   }
 }
+
+/** Starts `faultline agent` against a hub with token `t`, as the cross-process tests do. */
+export function spawnAgent(opts: { controller: string; agentId: string; stateDir: string }): AgentChild {
+  return spawnCli([
+    'agent',
+    '--controller',
+    opts.controller,
+    '--token',
+    't',
+    '--id',
+    opts.agentId,
+    '--state-dir',
+    opts.stateDir,
+  ]);
+}
