@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Duration as DurationMs } from './duration.ts';
 import { type ExperimentIssue, explainZodIssues } from './experiment-issues.ts';
 import { checkReferences, type ExperimentParseOptions } from './experiment-references.ts';
-import { CohortRule, Direction, FaultMatch, HostPort, ProxyConfig, ProxyName } from './proxy.ts';
+import { HostPort, ProxyConfig, ProxyFaultSpec, ProxyName } from './proxy.ts';
 
 /**
  * The experiment file (`apiVersion: faultline/v1`, `kind: Experiment`). Every object is strict:
@@ -218,22 +218,24 @@ export type Target = z.infer<typeof Target>;
 
 // ---------------------------------------------------------------- method
 
-export const FaultStep = z.strictObject({
+/**
+ * A fault in the method. Its proxy options (direction, params, percent, match, cohort, seed,
+ * maxConcurrent) are the proxy admin API's own, so the two cannot drift apart.
+ */
+export const FaultStep = ProxyFaultSpec.pick({
+  direction: true,
+  params: true,
+  percent: true,
+  match: true,
+  cohort: true,
+  seed: true,
+  maxConcurrent: true,
+}).extend({
   name: RefName.optional(),
   /** Fault type, e.g. `latency`; for a proxy target, a type of that proxy's mode. */
   fault: z.string().min(1),
   /** A key of spec.targets. */
   target: RefName,
-  /** Proxy faults: `downstream` = dependency → client (default), `upstream` = client → dependency. */
-  direction: Direction.default('downstream'),
-  /** Parameters of the fault type, checked by its own schema. */
-  params: z.record(z.string(), z.unknown()).default({}),
-  /** Share of requests (HTTP) or connections (TCP) affected, 0-100. Default 100. */
-  percent: z.number().min(0).max(100).default(100),
-  match: FaultMatch.optional(),
-  cohort: CohortRule.optional(),
-  seed: z.number().int().nonnegative().optional(),
-  maxConcurrent: z.number().int().positive().optional(),
   /** How long the fault stays on. */
   duration: Duration,
 });
