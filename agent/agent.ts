@@ -159,6 +159,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   if (opts.controller) {
     const faults = [...registry.values()].map((f) => ({
       type: f.type,
+      targets: [...f.targets],
       paramsSchema: z.toJSONSchema(f.params, { io: 'input', unrepresentable: 'any' }) as Record<
         string,
         unknown

@@ -14,6 +14,7 @@ function countingFault(outcome: () => RevertOutcome | Promise<RevertOutcome>) {
   const fault: AgentFault<{ n: number }> = {
     type: 'counting',
     summary: 'test double',
+    targets: ['host'],
     params: z.strictObject({ n: z.number() }),
     example: { n: 1 },
     undo: () => ({}),
@@ -68,6 +69,16 @@ describe('fault runtime', () => {
     const [a, b] = await Promise.all([rt.apply(req('f')), rt.apply(req('f'))]);
     expect(a).toEqual(b);
     expect(calls.apply).toBe(1);
+  });
+
+  it('refuses a target kind the fault does not act on, before anything is written or done', async () => {
+    const { fault, calls } = countingFault(() => 'reverted');
+    const rt = make(fault);
+    await expect(rt.apply({ ...req('wrong-kind'), target: 'netns:lab' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    expect(calls.apply).toBe(0);
+    expect(ledger.open()).toEqual([]);
   });
 
   it('revert is idempotent and a reverted id is never applied again', async () => {

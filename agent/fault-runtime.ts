@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import type { AgentTarget } from '../protocol/agent-wire.ts';
+import { type AgentTarget, targetKind } from '../protocol/agent-wire.ts';
 import { FaultlineError, isFaultlineError } from '../protocol/errors.ts';
 import type { AgentFaultContext, AnyAgentFault, Receipt } from './faults/agent-fault.ts';
 import { BackgroundTasks } from './faults/background-tasks.ts';
@@ -118,6 +118,14 @@ export class FaultRuntime extends EventEmitter<FaultRuntimeEvents> {
           type: request.faultType,
           known: [...this.opts.registry.keys()],
         });
+      }
+      const kind = targetKind(request.target);
+      if (!fault.targets.includes(kind)) {
+        throw new FaultlineError(
+          'INVALID_INPUT',
+          `${fault.type} cannot act on a ${kind} target; it takes ${fault.targets.join(', ')}`,
+          { target: request.target, accepted: fault.targets },
+        );
       }
       const parsed = fault.params.safeParse(request.params);
       if (!parsed.success) {

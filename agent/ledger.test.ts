@@ -13,6 +13,7 @@ function probeFault(ledgerFile: () => string) {
   const fault: AgentFault<{ n: number }> = {
     type: 'probe',
     summary: 'test double',
+    targets: ['host'],
     params: z.strictObject({ n: z.number() }),
     example: { n: 1 },
     undo: (_t, p, ctx) => ({ from: 'undo', n: p.n, faultId: ctx.faultId }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgentMessage, AgentTarget, HubMessage, parseFrame } from './agent-wire.ts';
+import { AgentMessage, AgentTarget, HubMessage, parseFrame, targetKind } from './agent-wire.ts';
 
 describe('agent wire messages', () => {
   it('parses a hello with defaults for active faults and halted', () => {
@@ -52,9 +52,24 @@ describe('agent wire messages', () => {
     expect(parseFrame(HubMessage, JSON.stringify({ ...apply, leaseMs: 0 }))).toBeUndefined();
   });
 
-  it('accepts host, pid, container and service targets only', () => {
-    for (const t of ['host', 'pid:42', 'container:api', 'service:checkout'])
+  it('accepts host, pid, container, label-selected containers, service and netns targets only', () => {
+    for (const t of [
+      'host',
+      'pid:42',
+      'container:api',
+      'containers:app=web',
+      'containers:app=web,tier=',
+      'service:checkout',
+      'netns:lab-1',
+    ])
       expect(AgentTarget.safeParse(t).success).toBe(true);
-    for (const t of ['pid:x', 'vm:1', '']) expect(AgentTarget.safeParse(t).success).toBe(false);
+    for (const t of ['pid:x', 'vm:1', '', 'containers:', 'containers:app', 'netns:a/b'])
+      expect(AgentTarget.safeParse(t).success).toBe(false);
+  });
+
+  it('names the kind of a target', () => {
+    expect(targetKind('host')).toBe('host');
+    expect(targetKind('containers:app=web')).toBe('containers');
+    expect(targetKind('netns:lab')).toBe('netns');
   });
 });

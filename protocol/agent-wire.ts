@@ -16,16 +16,29 @@ export const AgentId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1-64
 export const FaultId = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected 1-128 of A-Z a-z 0-9 _ . : -');
 
 /**
- * What one fault acts on: `host` (the agent's machine), `pid:N`, `container:NAME`, `service:NAME`.
- * A sidecar agent is pinned to one target and uses it when the hub sends `host`.
+ * What one fault acts on: `host` (the agent's machine), `pid:N`, `container:NAME_OR_ID`,
+ * `containers:k=v,k2=v2` (every container carrying those Docker labels; a fault's `select`
+ * params narrow it to a count or percent), `service:NAME`, or `netns:NAME` (a named network
+ * namespace, as `ip netns` lists). A sidecar agent is pinned to one target and uses it when the
+ * hub sends `host`.
  */
 export const AgentTarget = z
   .string()
   .regex(
-    /^(host|pid:\d+|container:[^\s]+|service:[^\s]+)$/,
-    'expected host, pid:N, container:NAME or service:NAME',
+    /^(host|pid:\d+|container:[^\s]+|containers:[^\s=,]+=[^\s,]*(,[^\s=,]+=[^\s,]*)*|service:[^\s]+|netns:[A-Za-z0-9_.-]+)$/,
+    'expected host, pid:N, container:NAME, containers:LABEL=VALUE,..., service:NAME or netns:NAME',
   );
 export type AgentTarget = z.infer<typeof AgentTarget>;
+
+/** The kinds of target, the part of an AgentTarget before the first `:`. */
+export const AGENT_TARGET_KINDS = ['host', 'pid', 'container', 'containers', 'service', 'netns'] as const;
+export type AgentTargetKind = (typeof AGENT_TARGET_KINDS)[number];
+
+/** `pid:42` → `pid`; `host` → `host`. */
+export function targetKind(target: AgentTarget): AgentTargetKind {
+  const kind = target.split(':', 1)[0];
+  return kind as AgentTargetKind;
+}
 
 export const AgentMode = z.enum(['host', 'sidecar']);
 export type AgentMode = z.infer<typeof AgentMode>;
@@ -34,6 +47,8 @@ export type AgentMode = z.infer<typeof AgentMode>;
 export const AdvertisedFault = z.strictObject({
   type: z.string().min(1),
   paramsSchema: z.record(z.string(), z.unknown()),
+  /** Target kinds it acts on, so the controller can refuse a mismatch before a run starts. */
+  targets: z.array(z.enum(AGENT_TARGET_KINDS)).default(['host']),
 });
 export type AdvertisedFault = z.infer<typeof AdvertisedFault>;
 

@@ -14,6 +14,8 @@ PACKAGES=(
   iproute2       # ip netns, tc (tbf/htb) for network fault tests
   iptables       # blackhole / packet-loss faults inside test namespaces
   procps         # ps, pgrep, free
+  docker.io      # a real Docker engine (dockerd) for container-fault tests
+  busybox-static # root filesystem of the test image, built with `docker import`
   ca-certificates
 )
 
@@ -65,6 +67,10 @@ else
   trap - EXIT
   log "installed: ${missing[*]}"
 fi
+
+# The container-fault tests need a running engine; it is started here, not by the tests, so a
+# machine without one fails loudly at this step rather than in the middle of the suite.
+bash scripts/start-dockerd.sh
 
 if ! command -v moto_server >/dev/null 2>&1; then
   log "ERROR: moto_server is not on PATH." >&2

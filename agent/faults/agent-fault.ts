@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { AgentTarget } from '../../protocol/agent-wire.ts';
+import type { AgentTarget, AgentTargetKind } from '../../protocol/agent-wire.ts';
 import type { BackgroundTasks } from './background-tasks.ts';
 
 /** JSON an agent fault returns from `apply` and gets back in `revert`; written to the ledger. */
@@ -34,6 +34,11 @@ export interface AgentFault<P = unknown> {
   readonly summary: string;
   /** Strict zod schema of the parameters; units in names (`rateMbPerSec`). */
   readonly params: z.ZodType<P>;
+  /**
+   * Target kinds this fault acts on (`host`, `pid`, `container`, ...); the runtime refuses the
+   * others with INVALID_INPUT before anything is written or done.
+   */
+  readonly targets: readonly AgentTargetKind[];
   /** Valid parameters with a visible effect within ~1 s, small enough for a test machine. */
   readonly example: P;
   /**

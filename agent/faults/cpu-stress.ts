@@ -14,6 +14,7 @@ export type CpuStressParams = z.infer<typeof CpuStressParams>;
 /** Keeps `cores` worker processes each `percent` busy (duty cycle in ~10 ms slices); revert kills them. */
 export const cpuStress: AgentFault<CpuStressParams> = {
   type: 'cpu-stress',
+  targets: ['host', 'pid', 'container'],
   summary: 'keeps `cores` cores `percent` busy with worker processes; revert kills them',
   params: CpuStressParams,
   example: { percent: 50, cores: 1 },

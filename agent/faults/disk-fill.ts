@@ -60,6 +60,7 @@ function removeFile(file: string): boolean {
 /** Writes a file of ours (`.faultline-fill-<faultId>`) of the asked size; revert removes it. */
 export const diskFill: AgentFault<DiskFillParams> = {
   type: 'disk-fill',
+  targets: ['host'],
   summary: 'writes a file of sizeMb (or up to percent full) in path; revert removes it',
   params: DiskFillParams,
   example: { path: '/tmp', sizeMb: 8 },

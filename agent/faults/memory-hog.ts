@@ -11,6 +11,7 @@ export type MemoryHogParams = z.infer<typeof MemoryHogParams>;
 /** Takes `sizeMb` at once in a child process (every page touched) and holds it; revert kills the child. */
 export const memoryHog: AgentFault<MemoryHogParams> = {
   type: 'memory-hog',
+  targets: ['host', 'pid', 'container'],
   summary: 'takes sizeMb of memory at once in a child process and holds it; revert frees it',
   params: MemoryHogParams,
   example: { sizeMb: 32 },

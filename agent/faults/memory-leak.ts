@@ -16,6 +16,7 @@ export type MemoryLeakParams = z.infer<typeof MemoryLeakParams>;
  */
 export const memoryLeak: AgentFault<MemoryLeakParams> = {
   type: 'memory-leak',
+  targets: ['host', 'pid', 'container'],
   summary: 'grows memory at rateMbPerSec up to maxMb in a child process; revert frees it at once',
   params: MemoryLeakParams,
   example: { rateMbPerSec: 20, maxMb: 40 },

@@ -92,6 +92,7 @@ function killOnce(target: AgentTarget, params: ProcessKillParams): KilledProcess
  */
 export const processKill: AgentFault<ProcessKillParams> = {
   type: 'process-kill',
+  targets: ['host', 'pid'],
   summary: 'signals processes by name or pid, once or every intervalMs; revert stops the interval',
   params: ProcessKillParams,
   example: { name: 'faultline-example-victim', signal: 'SIGKILL' },
