@@ -3,10 +3,11 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { AgentMode, AgentTarget, HubMessage } from '../protocol/agent-wire.ts';
 import { FaultlineError, isFaultlineError } from '../protocol/errors.ts';
+import { DockerAdapter } from './adapters/docker.ts';
 import { type ControlStatus, controlSocketPath, listenControl } from './control-socket.ts';
 import { ControllerLink } from './controller-link.ts';
 import { FaultRuntime } from './fault-runtime.ts';
-import type { AnyAgentFault } from './faults/agent-fault.ts';
+import type { AgentAdapters, AnyAgentFault } from './faults/agent-fault.ts';
 import { agentFaultRegistry } from './faults/registry.ts';
 import { Ledger } from './ledger.ts';
 
@@ -26,6 +27,11 @@ export interface AgentOptions {
   stateDir?: string;
   /** Fault types offered. Default: every agent fault. */
   registry?: ReadonlyMap<string, AnyAgentFault>;
+  /**
+   * Clients of outside systems. Default: a Docker client on DOCKER_HOST or /var/run/docker.sock,
+   * which connects on a docker fault's first call, so a host without Docker still runs the rest.
+   */
+  adapters?: Partial<AgentAdapters>;
   /** Reconnect backoff bounds, ms. Defaults 100 and 5000. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -69,7 +75,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const registry = opts.registry ?? agentFaultRegistry;
   const log = opts.log ?? (() => {});
   const ledger = new Ledger(stateDir);
-  const runtime = new FaultRuntime({ agentId, stateDir, ledger, registry });
+  const adapters: AgentAdapters = { docker: opts.adapters?.docker ?? new DockerAdapter() };
+  const runtime = new FaultRuntime({ agentId, stateDir, ledger, registry, adapters });
   const replayed = await runtime.replay();
   log(`replay: reverted ${replayed.reverted}, swept ${replayed.swept}, failed ${replayed.failed.length}`);
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { isFaultlineError } from '../protocol/errors.ts';
+import { DockerAdapter } from './adapters/docker.ts';
 import { FaultRuntime } from './fault-runtime.ts';
 import type { AgentFault, AnyAgentFault, RevertOutcome } from './faults/agent-fault.ts';
 import { Ledger, openEntries } from './ledger.ts';
@@ -51,6 +52,7 @@ describe('fault runtime', () => {
       stateDir: dir,
       ledger,
       registry: new Map([[fault.type, fault as AnyAgentFault]]),
+      adapters: { docker: new DockerAdapter() },
       revertAttempts,
     });
     return runtime;

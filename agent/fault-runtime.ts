@@ -3,7 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { type AgentTarget, targetKind } from '../protocol/agent-wire.ts';
 import { FaultlineError, isFaultlineError } from '../protocol/errors.ts';
-import type { AgentFaultContext, AnyAgentFault, Receipt } from './faults/agent-fault.ts';
+import type {
+  AgentAdapters,
+  AgentFaultContext,
+  AnyAgentFault,
+  Receipt,
+  SweepContext,
+} from './faults/agent-fault.ts';
 import { BackgroundTasks } from './faults/background-tasks.ts';
 import { LeaseTable } from './lease-table.ts';
 import type { Ledger } from './ledger.ts';
@@ -23,6 +29,8 @@ export interface FaultRuntimeOptions {
   stateDir: string;
   ledger: Ledger;
   registry: ReadonlyMap<string, AnyAgentFault>;
+  /** Clients of outside systems (Docker) handed to every fault; built once by the agent. */
+  adapters: AgentAdapters;
   /** Attempts at a failing revert before giving up until the next replay. Default 3. */
   revertAttempts?: number;
 }
@@ -82,7 +90,16 @@ export class FaultRuntime extends EventEmitter<FaultRuntimeEvents> {
   }
 
   private ctx(faultId: string): AgentFaultContext {
-    return { faultId, agentId: this.opts.agentId, stateDir: this.opts.stateDir, background: this.background };
+    return { faultId, ...this.sweepCtx() };
+  }
+
+  private sweepCtx(): SweepContext {
+    return {
+      agentId: this.opts.agentId,
+      stateDir: this.opts.stateDir,
+      background: this.background,
+      adapters: this.opts.adapters,
+    };
   }
 
   /** Runs `op` after every earlier operation on `faultId`. */
@@ -262,11 +279,7 @@ export class FaultRuntime extends EventEmitter<FaultRuntimeEvents> {
       }
     }
     let swept = 0;
-    const sweepCtx = {
-      agentId: this.opts.agentId,
-      stateDir: this.opts.stateDir,
-      background: this.background,
-    };
+    const sweepCtx = this.sweepCtx();
     for (const fault of new Set(registry.values())) swept += fault.sweep ? await fault.sweep(sweepCtx) : 0;
     ledger.compact();
     return { reverted, swept, failed };

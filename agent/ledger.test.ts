@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { DockerAdapter } from './adapters/docker.ts';
 import { FaultRuntime } from './fault-runtime.ts';
 import type { AgentFault, AnyAgentFault, Receipt } from './faults/agent-fault.ts';
 import { Ledger, openEntries, readLedger } from './ledger.ts';
@@ -52,6 +53,7 @@ describe('ledger', () => {
       stateDir: dir,
       ledger,
       registry: new Map([['probe', fault as AnyAgentFault]]),
+      adapters: { docker: new DockerAdapter() },
     });
     await runtime.apply({
       faultId: 'f1',
@@ -113,6 +115,7 @@ describe('ledger', () => {
       stateDir: dir,
       ledger: reopened,
       registry: new Map([['probe', fault as AnyAgentFault]]),
+      adapters: { docker: new DockerAdapter() },
     });
     const result = await runtime.replay();
     expect(result).toEqual({ reverted: 2, swept: 0, failed: [] });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { DockerAdapter } from '../agent/adapters/docker.ts';
 import type { AgentFaultContext } from '../agent/faults/agent-fault.ts';
 import { BackgroundTasks } from '../agent/faults/background-tasks.ts';
 import { agentFaultRegistry } from '../agent/faults/registry.ts';
@@ -54,7 +55,13 @@ describe.each([...agentFaultRegistry.values()])('agent fault $type', (fault) => 
 
   it('applies with a visible effect, and revert (twice) returns to the start', async () => {
     const faultId = `conf-${fault.type}`;
-    const ctx: AgentFaultContext = { faultId, agentId, stateDir, background: new BackgroundTasks() };
+    const ctx: AgentFaultContext = {
+      faultId,
+      agentId,
+      stateDir,
+      background: new BackgroundTasks(),
+      adapters: { docker: new DockerAdapter() },
+    };
     const victim = spawn(join(binDir, 'faultline-example-victim'), ['30'], { stdio: 'ignore' });
     victims.push(victim);
     const before = ours(faultId);

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { AgentTarget, AgentTargetKind } from '../../protocol/agent-wire.ts';
+import type { DockerAdapter } from '../adapters/docker.ts';
 import type { BackgroundTasks } from './background-tasks.ts';
 
 /** JSON an agent fault returns from `apply` and gets back in `revert`; written to the ledger. */
@@ -15,6 +16,13 @@ export interface AgentFaultContext {
   stateDir: string;
   /** Work that lives inside the agent process for an active fault (intervals), stopped on revert. */
   background: BackgroundTasks;
+  /** Clients of outside systems, built once by the agent; they connect on first use, not before. */
+  adapters: AgentAdapters;
+}
+
+/** The agent's clients of outside systems, passed to every fault. */
+export interface AgentAdapters {
+  docker: DockerAdapter;
 }
 
 /** What `sweep` gets: no fault id, it looks for every leftover of ours. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DockerAdapter } from '../adapters/docker.ts';
 import { cpuSeconds, isAlive } from '../test-support/proc-stats.ts';
 import type { AgentFaultContext } from './agent-fault.ts';
 import { BackgroundTasks } from './background-tasks.ts';
@@ -14,7 +15,13 @@ const agentId = `test-cpu-${process.pid}`;
 let stateDir: string | undefined;
 function ctx(faultId: string): AgentFaultContext {
   stateDir = mkdtempSync(join(tmpdir(), 'faultline-cpu-'));
-  return { faultId, agentId, stateDir, background: new BackgroundTasks() };
+  return {
+    faultId,
+    agentId,
+    stateDir,
+    background: new BackgroundTasks(),
+    adapters: { docker: new DockerAdapter() },
+  };
 }
 
 afterEach(async () => {

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DockerAdapter } from '../adapters/docker.ts';
 import type { AgentFaultContext } from './agent-fault.ts';
 import { BackgroundTasks } from './background-tasks.ts';
 import { DiskFillParams, diskFill, fillFileName } from './disk-fill.ts';
@@ -11,7 +12,13 @@ describe('disk-fill', () => {
   let c: AgentFaultContext;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'faultline-fill-'));
-    c = { faultId: 'fill-1', agentId: 'test', stateDir: dir, background: new BackgroundTasks() };
+    c = {
+      faultId: 'fill-1',
+      agentId: 'test',
+      stateDir: dir,
+      background: new BackgroundTasks(),
+      adapters: { docker: new DockerAdapter() },
+    };
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DockerAdapter } from '../adapters/docker.ts';
 import { isAlive, rssMb, waitFor } from '../test-support/proc-stats.ts';
 import type { AgentFaultContext } from './agent-fault.ts';
 import { BackgroundTasks } from './background-tasks.ts';
@@ -16,7 +17,13 @@ const dirs: string[] = [];
 function ctx(faultId: string): AgentFaultContext {
   const stateDir = mkdtempSync(join(tmpdir(), 'faultline-mem-'));
   dirs.push(stateDir);
-  return { faultId, agentId, stateDir, background: new BackgroundTasks() };
+  return {
+    faultId,
+    agentId,
+    stateDir,
+    background: new BackgroundTasks(),
+    adapters: { docker: new DockerAdapter() },
+  };
 }
 
 afterEach(async () => {

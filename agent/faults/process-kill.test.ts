@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isFaultlineError } from '../../protocol/errors.ts';
+import { DockerAdapter } from '../adapters/docker.ts';
 import { isAlive, waitFor } from '../test-support/proc-stats.ts';
 import type { AgentFaultContext } from './agent-fault.ts';
 import { BackgroundTasks } from './background-tasks.ts';
@@ -27,6 +28,7 @@ const ctx = (): AgentFaultContext => ({
   agentId: 'test',
   stateDir: '/tmp',
   background: new BackgroundTasks(),
+  adapters: { docker: new DockerAdapter() },
 });
 
 afterEach(() => {
