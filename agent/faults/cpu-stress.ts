@@ -11,7 +11,11 @@ export const CpuStressParams = z.strictObject({
 });
 export type CpuStressParams = z.infer<typeof CpuStressParams>;
 
-/** Keeps `cores` worker processes each `percent` busy (duty cycle in ~10 ms slices); revert kills them. */
+/**
+ * Keeps `cores` worker processes each `percent` busy (duty cycle in ~10 ms slices); revert kills
+ * them. For a `pid:`/`container:` target the workers join its cgroups before they spin, so they
+ * share its CPU shares and quota and show in its cpuacct usage.
+ */
 export const cpuStress: AgentFault<CpuStressParams> = {
   type: 'cpu-stress',
   targets: ['host', 'pid', 'container'],
@@ -19,12 +23,13 @@ export const cpuStress: AgentFault<CpuStressParams> = {
   params: CpuStressParams,
   example: { percent: 50, cores: 1 },
   undo: noWorkersYet,
-  apply: (_target, params, ctx) =>
+  apply: (target, params, ctx) =>
     // More workers than cores only share the same cores; cap so the duty cycle stays meaningful.
     startWorkers(
       'cpu-worker.ts',
       Math.min(params.cores, availableParallelism()),
       ['--percent', String(params.percent)],
+      target,
       ctx,
     ),
   revert: stopWorkers,

@@ -8,7 +8,10 @@ export const MemoryHogParams = z.strictObject({
 });
 export type MemoryHogParams = z.infer<typeof MemoryHogParams>;
 
-/** Takes `sizeMb` at once in a child process (every page touched) and holds it; revert kills the child. */
+/**
+ * Takes `sizeMb` at once in a child process (every page touched) and holds it; revert kills the
+ * child. Placed in the target's cgroups like memory-leak.
+ */
 export const memoryHog: AgentFault<MemoryHogParams> = {
   type: 'memory-hog',
   targets: ['host', 'pid', 'container'],
@@ -16,8 +19,14 @@ export const memoryHog: AgentFault<MemoryHogParams> = {
   params: MemoryHogParams,
   example: { sizeMb: 32 },
   undo: noWorkersYet,
-  apply: (_target, params, ctx) =>
-    startWorkers('memory-worker.ts', 1, ['--rate-mb-per-sec', '0', '--max-mb', String(params.sizeMb)], ctx),
+  apply: (target, params, ctx) =>
+    startWorkers(
+      'memory-worker.ts',
+      1,
+      ['--rate-mb-per-sec', '0', '--max-mb', String(params.sizeMb)],
+      target,
+      ctx,
+    ),
   revert: stopWorkers,
   sweep: sweepWorkers,
 };

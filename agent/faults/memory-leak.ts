@@ -12,7 +12,9 @@ export type MemoryLeakParams = z.infer<typeof MemoryLeakParams>;
 
 /**
  * Grows memory in a child process (touching every page so RSS really grows) until `maxMb`; revert
- * kills the child, which frees it all at once. Runs on the host (cgroup placement comes later).
+ * kills the child, which frees it all at once. For a `pid:`/`container:` target the child joins the
+ * target's memory, cpu, cpuacct and pids cgroups before it allocates, so the target's cgroup usage
+ * (and limit, and OOM killer) sees the leak; on `host` it stays in the agent's cgroups.
  */
 export const memoryLeak: AgentFault<MemoryLeakParams> = {
   type: 'memory-leak',
@@ -21,11 +23,12 @@ export const memoryLeak: AgentFault<MemoryLeakParams> = {
   params: MemoryLeakParams,
   example: { rateMbPerSec: 20, maxMb: 40 },
   undo: noWorkersYet,
-  apply: (_target, params, ctx) =>
+  apply: (target, params, ctx) =>
     startWorkers(
       'memory-worker.ts',
       1,
       ['--rate-mb-per-sec', String(params.rateMbPerSec), '--max-mb', String(params.maxMb)],
+      target,
       ctx,
     ),
   revert: stopWorkers,

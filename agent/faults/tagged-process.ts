@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -75,21 +76,35 @@ export function findTagged(filter: Partial<ProcessTag> = {}): TaggedProcess[] {
   return found;
 }
 
+/** A process just started by spawnTagged, with its stdin still open (see workers/start-gate.ts). */
+export interface SpawnedProcess {
+  ref: ProcessRef;
+  /** The child's stdin; end it (with or without a message) so the agent's event loop can exit. */
+  stdin: Writable;
+}
+
 /**
  * Starts `script` on this Node, detached in its own process group so it outlives an agent killed
- * with -9 (the restarted agent's ledger replay ends it, which is the behaviour we test).
+ * with -9 (the restarted agent's ledger replay ends it, which is the behaviour we test). Its stdin
+ * is a pipe, so the caller can hold the script at a start gate until it has been placed.
  */
-export function spawnTagged(script: string, tag: ProcessTag, args: string[]): ProcessRef {
+export function spawnTagged(script: string, tag: ProcessTag, args: string[]): SpawnedProcess {
   const markers = [`${FAULT_MARKER}${tag.faultId}`, `${AGENT_MARKER}${tag.agentId}`];
   const child = spawn(process.execPath, [script, ...markers, ...args], {
     detached: true,
-    stdio: 'ignore',
+    stdio: ['pipe', 'ignore', 'ignore'],
   });
   child.unref();
+  const stdin = child.stdin;
+  // A child that died early makes writes fail with EPIPE; the caller sees it gone, the agent must not crash.
+  stdin.on('error', () => {});
   const pid = child.pid;
   const proc = pid === undefined ? undefined : readProcess(pid);
-  if (pid === undefined || !proc) throw new Error(`could not start ${script}`);
-  return { pid, startTime: proc.startTime };
+  if (pid === undefined || !proc) {
+    stdin.destroy();
+    throw new Error(`could not start ${script}`);
+  }
+  return { ref: { pid, startTime: proc.startTime }, stdin };
 }
 
 /**

@@ -1,16 +1,25 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { FaultlineError } from '../../protocol/errors.ts';
+import type { AgentTarget } from '../../protocol/agent-wire.ts';
+import { FaultlineError, isFaultlineError } from '../../protocol/errors.ts';
+import { joinCgroups } from '../cgroups/join-cgroup.ts';
+import { cgroupDirsOfTarget } from '../cgroups/target-cgroups.ts';
 import type { AgentFaultContext, Receipt, RevertOutcome, SweepContext } from './agent-fault.ts';
-import { killTagged, spawnTagged } from './tagged-process.ts';
+import { killTagged, type SpawnedProcess, spawnTagged } from './tagged-process.ts';
 
 /**
  * The shared half of faults that act by running worker processes (memory-leak, memory-hog,
- * cpu-stress): receipt shape, start, revert by kill, sweep by argv marker.
+ * cpu-stress): receipt shape, start (placed in the target's cgroups), revert by kill, sweep by
+ * argv marker (which finds workers in whatever cgroup they were placed).
  */
 
 const ProcessRefSchema = z.object({ pid: z.number().int().positive(), startTime: z.number() });
-export const WorkerReceipt = z.object({ processes: z.array(ProcessRefSchema).default([]) });
+export const WorkerReceipt = z.object({
+  processes: z.array(ProcessRefSchema).default([]),
+  /** Cgroup directories the workers were moved into; empty when they run in the agent's own. */
+  cgroups: z.array(z.string()).default([]),
+});
+export type WorkerReceipt = z.infer<typeof WorkerReceipt>;
 
 /** Path of a worker script in ./workers. */
 export function workerPath(name: string): string {
@@ -22,28 +31,43 @@ export function noWorkersYet(): Receipt {
   return { processes: [] };
 }
 
-/** Starts `count` workers; if one fails to start, kills those already started and throws. */
+/**
+ * Starts `count` workers, each held at its start gate (workers/start-gate.ts) until it has joined
+ * the cgroups of `target`, so all it allocates or burns is charged there. If one fails to start or
+ * to join, kills those already started and throws FAULT_APPLY_FAILED (naming the cgroup).
+ */
 export async function startWorkers(
   script: string,
   count: number,
   args: string[],
+  target: AgentTarget,
   ctx: AgentFaultContext,
-): Promise<Receipt> {
-  const processes = [];
+): Promise<WorkerReceipt> {
+  const cgroups = await cgroupDirsOfTarget(target, ctx);
+  const started: SpawnedProcess[] = [];
   try {
-    for (let i = 0; i < count; i++) processes.push(spawnTagged(workerPath(script), ctx, args));
+    for (let i = 0; i < count; i++) {
+      const worker = spawnTagged(workerPath(script), ctx, args);
+      started.push(worker);
+      joinCgroups(cgroups, worker.ref.pid);
+    }
   } catch (err) {
-    await killTagged(processes, { faultId: ctx.faultId, agentId: ctx.agentId });
+    for (const worker of started) worker.stdin.destroy();
+    await killTagged(
+      started.map((w) => w.ref),
+      { faultId: ctx.faultId, agentId: ctx.agentId },
+    );
+    if (isFaultlineError(err)) throw err;
     throw new FaultlineError(
       'FAULT_APPLY_FAILED',
       `could not start ${script}: ${(err as Error).message}`,
-      {},
-      {
-        cause: err,
-      },
+      { cgroups },
+      { cause: err },
     );
   }
-  return { processes };
+  // Every worker is in place: open the gates together.
+  for (const worker of started) worker.stdin.end('go\n');
+  return { processes: started.map((w) => w.ref), cgroups };
 }
 
 export async function stopWorkers(receipt: Receipt, ctx: AgentFaultContext): Promise<RevertOutcome> {

@@ -3,6 +3,7 @@
 // (not wall time spent spinning) keeps the duty cycle right when the machine is busy.
 // Started by cpu-stress with the argv marker `--faultline-fault=<id>`; killed on revert.
 import { parseArgs } from 'node:util';
+import { waitForGo } from './start-gate.ts';
 
 const { values } = parseArgs({
   options: { percent: { type: 'string' } },
@@ -14,6 +15,8 @@ const SLICE_MS = 10;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 // A sliding start (reset every 5 s) so a stall long ago is not paid back with a long burst.
 const WINDOW_MS = 5_000;
+// Placed in the target's cgroups first (see start-gate.ts); only then does the work begin.
+await waitForGo();
 let windowStart = performance.now();
 let cpuAtStart = process.cpuUsage();
 

@@ -2,6 +2,7 @@
 // one byte per 4 KiB page so RSS really grows (an untouched Buffer only reserves address space).
 // Started by memory-leak and memory-hog with the argv marker `--faultline-fault=<id>`; killed on revert.
 import { parseArgs } from 'node:util';
+import { waitForGo } from './start-gate.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +30,8 @@ function grow(toMb: number): void {
   }
 }
 
+// Placed in the target's cgroups first (see start-gate.ts); only then does the work begin.
+await waitForGo();
 const start = performance.now();
 const tick = () => {
   const target =

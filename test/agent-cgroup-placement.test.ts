@@ -1,0 +1,182 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DockerAdapter } from '../agent/adapters/docker.ts';
+import { readCgroupMounts } from '../agent/cgroups/cgroup-mounts.ts';
+import { cgroupOfProcess } from '../agent/cgroups/cgroup-of-process.ts';
+import type { AgentFaultContext } from '../agent/faults/agent-fault.ts';
+import { BackgroundTasks } from '../agent/faults/background-tasks.ts';
+import { cpuStress } from '../agent/faults/cpu-stress.ts';
+import { memoryHog } from '../agent/faults/memory-hog.ts';
+import { memoryLeak } from '../agent/faults/memory-leak.ts';
+import { findTagged, killTagged } from '../agent/faults/tagged-process.ts';
+import { sweepWorkers, WorkerReceipt } from '../agent/faults/worker-processes.ts';
+import { isAlive, waitFor } from '../agent/test-support/proc-stats.ts';
+import { isFaultlineError } from '../protocol/errors.ts';
+
+// Workers of memory-leak, memory-hog and cpu-stress placed in the cgroups of a `pid:` target, on
+// real cgroup v1 hierarchies: a test cgroup `faultline-test-<pid>` under memory, cpu, cpuacct and
+// pids holds a `sleep` victim, and its own counters (memory.usage_in_bytes, cpuacct.usage) show
+// what the fault did. Needs root and cgroup v1 memory/cpuacct hierarchies (fails loudly without).
+
+const agentId = `test-cgroup-${process.pid}`;
+const CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids'] as const;
+const MB = 1024 * 1024;
+
+const mounts = readCgroupMounts();
+function mountOf(controller: string): string {
+  const mount = mounts.v1[controller];
+  if (!mount) throw new Error(`this test needs a cgroup v1 ${controller} hierarchy (none mounted)`);
+  return mount.mountPoint;
+}
+
+let dirs: Record<(typeof CONTROLLERS)[number], string>;
+let victim: ChildProcess;
+let stateDir: string;
+
+function ctx(faultId: string): AgentFaultContext {
+  return {
+    faultId,
+    agentId,
+    stateDir,
+    background: new BackgroundTasks(),
+    adapters: { docker: new DockerAdapter() },
+  };
+}
+
+function readNumber(file: string): number {
+  return Number(readFileSync(file, 'utf8').trim());
+}
+const memoryUsage = () => readNumber(join(dirs.memory, 'memory.usage_in_bytes'));
+const cpuUsageNs = () => readNumber(join(dirs.cpuacct, 'cpuacct.usage'));
+function procsIn(dir: string): number[] {
+  return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+}
+
+beforeEach(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'faultline-cgroup-'));
+  const name = `faultline-test-${process.pid}`;
+  dirs = {
+    memory: join(mountOf('memory'), name),
+    cpu: join(mountOf('cpu'), name),
+    cpuacct: join(mountOf('cpuacct'), name),
+    pids: join(mountOf('pids'), name),
+  };
+  // cpu and cpuacct may be one hierarchy (`cpu,cpuacct`): then they are the same directory.
+  for (const dir of new Set(Object.values(dirs))) mkdirSync(dir, { recursive: true });
+  victim = spawn('sleep', ['60'], { stdio: 'ignore' });
+  await once(victim, 'spawn');
+  for (const dir of new Set(Object.values(dirs))) writeFileSync(join(dir, 'cgroup.procs'), `${victim.pid}\n`);
+});
+
+afterEach(async () => {
+  try {
+    await killTagged([], { agentId });
+    if (victim.exitCode === null && victim.signalCode === null) {
+      victim.kill('SIGKILL');
+      await once(victim, 'exit');
+    }
+    // A cgroup can be removed once no process is left in it (the kernel drops dead ones shortly).
+    for (const dir of new Set(Object.values(dirs))) {
+      if (!existsSync(dir)) continue;
+      await waitFor(() => procsIn(dir).length === 0, 3_000, `${dir} to empty`);
+      rmdirSync(dir);
+    }
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+describe('worker placement in the cgroups of a pid: target', () => {
+  it("memory-leak grows the target cgroup's memory usage at the asked rate (within 10 %) and revert gives it back", async () => {
+    const c = ctx('cg-leak');
+    const rate = 40;
+    const before = memoryUsage();
+    const receipt = WorkerReceipt.parse(
+      await memoryLeak.apply(`pid:${victim.pid}`, { rateMbPerSec: rate, maxMb: 400 }, c),
+    );
+    expect(receipt.cgroups).toEqual(expect.arrayContaining([dirs.memory, dirs.cpuacct]));
+    const worker = receipt.processes[0]!;
+    expect(procsIn(dirs.memory)).toContain(worker.pid);
+
+    await sleep(500);
+    const t0 = performance.now();
+    const used0 = memoryUsage();
+    await sleep(2_000);
+    const used1 = memoryUsage();
+    const measured = (used1 - used0) / MB / ((performance.now() - t0) / 1000);
+    expect(measured).toBeGreaterThan(rate * 0.9);
+    expect(measured).toBeLessThan(rate * 1.1);
+
+    expect(await memoryLeak.revert(receipt, c)).toBe('reverted');
+    expect(isAlive(worker.pid)).toBe(false);
+    // The worker's pages are uncharged when it dies; what is left is the victim's few pages.
+    await waitFor(() => memoryUsage() < before + 5 * MB, 2_000, 'memory usage back to where it was');
+  });
+
+  it('memory-hog charges its size to the target cgroup', async () => {
+    const c = ctx('cg-hog');
+    const before = memoryUsage();
+    const receipt = await memoryHog.apply(`pid:${victim.pid}`, { sizeMb: 64 }, c);
+    await waitFor(() => memoryUsage() - before > 64 * MB, 3_000, 'usage up by 64 MiB');
+    expect(await memoryHog.revert(receipt, c)).toBe('reverted');
+    await waitFor(() => memoryUsage() < before + 5 * MB, 2_000, 'memory usage back to where it was');
+  });
+
+  it("cpu-stress at 50 % adds 50 ± 10 points of one core to the target cgroup's cpuacct usage", async () => {
+    const c = ctx('cg-cpu');
+    const receipt = WorkerReceipt.parse(
+      await cpuStress.apply(`pid:${victim.pid}`, cpuStress.params.parse({ percent: 50 }), c),
+    );
+    expect(procsIn(dirs.cpuacct)).toContain(receipt.processes[0]!.pid);
+    await sleep(500); // the worker's first slices
+    const t0 = performance.now();
+    const ns0 = cpuUsageNs();
+    await sleep(3_000);
+    const percent = ((cpuUsageNs() - ns0) / 1e6 / (performance.now() - t0)) * 100;
+    expect(percent).toBeGreaterThan(40);
+    expect(percent).toBeLessThan(60);
+
+    expect(await cpuStress.revert(receipt, c)).toBe('reverted');
+    const ns1 = cpuUsageNs();
+    await sleep(500);
+    // Only the sleeping victim is left: well under a millisecond of CPU in half a second.
+    expect(cpuUsageNs() - ns1).toBeLessThan(5e6);
+  });
+
+  it("leaves a host-target worker in the agent's cgroups, out of the target's", async () => {
+    const c = ctx('cg-host');
+    const receipt = WorkerReceipt.parse(await cpuStress.apply('host', { percent: 10, cores: 1 }, c));
+    const worker = receipt.processes[0]!;
+    expect(receipt.cgroups).toEqual([]);
+    expect(cgroupOfProcess(worker.pid)?.v1.memory).toBe(cgroupOfProcess(process.pid)?.v1.memory);
+    for (const dir of new Set(Object.values(dirs))) expect(procsIn(dir)).toEqual([victim.pid]);
+    await cpuStress.revert(receipt, c);
+  });
+
+  it('refuses a target process that is gone, with FAULT_APPLY_FAILED and no worker left', async () => {
+    const gone = spawn('true', { stdio: 'ignore' });
+    await once(gone, 'exit');
+    const c = ctx('cg-gone');
+    const err = await memoryLeak
+      .apply(`pid:${gone.pid}`, { rateMbPerSec: 10, maxMb: 20 }, c)
+      .catch((e: unknown) => e);
+    expect(isFaultlineError(err, 'FAULT_APPLY_FAILED')).toBe(true);
+    expect((err as Error).message).toContain(String(gone.pid));
+    expect(findTagged({ agentId })).toEqual([]);
+  });
+
+  it('a sweep by agent id still finds and kills a worker placed in the target cgroup', async () => {
+    const c = ctx('cg-sweep');
+    const receipt = WorkerReceipt.parse(await memoryHog.apply(`pid:${victim.pid}`, { sizeMb: 16 }, c));
+    const worker = receipt.processes[0]!;
+    expect(procsIn(dirs.memory)).toContain(worker.pid);
+    expect(await sweepWorkers({ agentId, stateDir, background: c.background, adapters: c.adapters })).toBe(1);
+    expect(isAlive(worker.pid)).toBe(false);
+    expect(procsIn(dirs.memory)).toEqual([victim.pid]);
+  });
+});
