@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DockerAdapter } from '../agent/adapters/docker.ts';
 import { readCgroupMounts } from '../agent/cgroups/cgroup-mounts.ts';
 import { cgroupOfProcess } from '../agent/cgroups/cgroup-of-process.ts';
@@ -17,6 +17,7 @@ import { findTagged, killTagged } from '../agent/faults/tagged-process.ts';
 import { sweepWorkers, WorkerReceipt } from '../agent/faults/worker-processes.ts';
 import { isAlive, waitFor } from '../agent/test-support/proc-stats.ts';
 import { isFaultlineError } from '../protocol/errors.ts';
+import { docker, removeTestObjects, startTestContainer, type TestContainer } from './support/docker-env.ts';
 
 // Workers of memory-leak, memory-hog and cpu-stress placed in the cgroups of a `pid:` target, on
 // real cgroup v1 hierarchies: a test cgroup `faultline-test-<pid>` under memory, cpu, cpuacct and
@@ -51,47 +52,59 @@ function ctx(faultId: string): AgentFaultContext {
 function readNumber(file: string): number {
   return Number(readFileSync(file, 'utf8').trim());
 }
-const memoryUsage = () => readNumber(join(dirs.memory, 'memory.usage_in_bytes'));
-const cpuUsageNs = () => readNumber(join(dirs.cpuacct, 'cpuacct.usage'));
+const memoryUsage = (dir = dirs.memory) => readNumber(join(dir, 'memory.usage_in_bytes'));
+const cpuUsageNs = (dir = dirs.cpuacct) => readNumber(join(dir, 'cpuacct.usage'));
+/**
+ * Other test files (and other work) share this machine's 2 cores: a worker asking for 50 % of a
+ * core gets less when the machine is saturated, which is the machine's limit, not the fault's.
+ * The highest cpu.shares (default 1024) lets a test cgroup get what it asks for, so cpuacct.usage
+ * measures the duty cycle the fault asked for.
+ */
+function favourCpu(cpuDir: string): void {
+  writeFileSync(join(cpuDir, 'cpu.shares'), '262144\n');
+}
+
 function procsIn(dir: string): number[] {
   return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
 }
 
-beforeEach(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), 'faultline-cgroup-'));
-  const name = `faultline-test-${process.pid}`;
-  dirs = {
-    memory: join(mountOf('memory'), name),
-    cpu: join(mountOf('cpu'), name),
-    cpuacct: join(mountOf('cpuacct'), name),
-    pids: join(mountOf('pids'), name),
-  };
-  // cpu and cpuacct may be one hierarchy (`cpu,cpuacct`): then they are the same directory.
-  for (const dir of new Set(Object.values(dirs))) mkdirSync(dir, { recursive: true });
-  victim = spawn('sleep', ['60'], { stdio: 'ignore' });
-  await once(victim, 'spawn');
-  for (const dir of new Set(Object.values(dirs))) writeFileSync(join(dir, 'cgroup.procs'), `${victim.pid}\n`);
-});
-
-afterEach(async () => {
-  try {
-    await killTagged([], { agentId });
-    if (victim.exitCode === null && victim.signalCode === null) {
-      victim.kill('SIGKILL');
-      await once(victim, 'exit');
-    }
-    // A cgroup can be removed once no process is left in it (the kernel drops dead ones shortly).
-    for (const dir of new Set(Object.values(dirs))) {
-      if (!existsSync(dir)) continue;
-      await waitFor(() => procsIn(dir).length === 0, 3_000, `${dir} to empty`);
-      rmdirSync(dir);
-    }
-  } finally {
-    rmSync(stateDir, { recursive: true, force: true });
-  }
-});
-
 describe('worker placement in the cgroups of a pid: target', () => {
+  beforeEach(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'faultline-cgroup-'));
+    const name = `faultline-test-${process.pid}`;
+    dirs = {
+      memory: join(mountOf('memory'), name),
+      cpu: join(mountOf('cpu'), name),
+      cpuacct: join(mountOf('cpuacct'), name),
+      pids: join(mountOf('pids'), name),
+    };
+    // cpu and cpuacct may be one hierarchy (`cpu,cpuacct`): then they are the same directory.
+    for (const dir of new Set(Object.values(dirs))) mkdirSync(dir, { recursive: true });
+    favourCpu(dirs.cpu);
+    victim = spawn('sleep', ['60'], { stdio: 'ignore' });
+    await once(victim, 'spawn');
+    for (const dir of new Set(Object.values(dirs)))
+      writeFileSync(join(dir, 'cgroup.procs'), `${victim.pid}\n`);
+  });
+
+  afterEach(async () => {
+    try {
+      await killTagged([], { agentId });
+      if (victim.exitCode === null && victim.signalCode === null) {
+        victim.kill('SIGKILL');
+        await once(victim, 'exit');
+      }
+      // A cgroup can be removed once no process is left in it (the kernel drops dead ones shortly).
+      for (const dir of new Set(Object.values(dirs))) {
+        if (!existsSync(dir)) continue;
+        await waitFor(() => procsIn(dir).length === 0, 3_000, `${dir} to empty`);
+        rmdirSync(dir);
+      }
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
   it("memory-leak grows the target cgroup's memory usage at the asked rate (within 10 %) and revert gives it back", async () => {
     const c = ctx('cg-leak');
     const rate = 40;
@@ -178,5 +191,85 @@ describe('worker placement in the cgroups of a pid: target', () => {
     expect(await sweepWorkers({ agentId, stateDir, background: c.background, adapters: c.adapters })).toBe(1);
     expect(isAlive(worker.pid)).toBe(false);
     expect(procsIn(dirs.memory)).toEqual([victim.pid]);
+  });
+});
+
+describe('worker placement in the cgroups of a container: target', () => {
+  const tag = `cgroup-${process.pid}`;
+  let container: TestContainer;
+  let containerDirs: { memory: string; cpuacct: string };
+
+  beforeEach(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'faultline-cgroup-'));
+    container = await startTestContainer({ tag });
+    const pid = (await docker.getContainer(container.id).inspect()).State.Pid;
+    const cgroups = cgroupOfProcess(pid);
+    if (!cgroups?.v1.memory || !cgroups.v1.cpuacct) throw new Error(`no v1 cgroups for container pid ${pid}`);
+    if (!cgroups.v1.cpu) throw new Error(`no v1 cpu cgroup for container pid ${pid}`);
+    favourCpu(join(mountOf('cpu'), cgroups.v1.cpu));
+    containerDirs = {
+      memory: join(mountOf('memory'), cgroups.v1.memory),
+      cpuacct: join(mountOf('cpuacct'), cgroups.v1.cpuacct),
+    };
+  });
+
+  afterEach(async () => {
+    try {
+      await killTagged([], { agentId });
+      await container?.remove();
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+  afterAll(() => removeTestObjects(tag));
+
+  it("memory-leak grows the container's memory usage at the asked rate (within 10 %) and revert gives it back", async () => {
+    const c = ctx('cg-ct-leak');
+    const rate = 40;
+    const before = memoryUsage(containerDirs.memory);
+    const receipt = WorkerReceipt.parse(
+      await memoryLeak.apply(`container:${container.name}`, { rateMbPerSec: rate, maxMb: 400 }, c),
+    );
+    expect(receipt.cgroups).toContain(containerDirs.memory);
+    await sleep(500);
+    const t0 = performance.now();
+    const used0 = memoryUsage(containerDirs.memory);
+    await sleep(2_000);
+    const measured = (memoryUsage(containerDirs.memory) - used0) / MB / ((performance.now() - t0) / 1000);
+    expect(measured).toBeGreaterThan(rate * 0.9);
+    expect(measured).toBeLessThan(rate * 1.1);
+
+    expect(await memoryLeak.revert(receipt, c)).toBe('reverted');
+    await waitFor(
+      () => memoryUsage(containerDirs.memory) < before + 5 * MB,
+      2_000,
+      "the container's memory usage back to where it was",
+    );
+  });
+
+  it("cpu-stress at 50 % adds 50 ± 10 points of one core to the container's cpuacct usage", async () => {
+    const c = ctx('cg-ct-cpu');
+    const receipt = WorkerReceipt.parse(
+      await cpuStress.apply(`container:${container.id}`, cpuStress.params.parse({ percent: 50 }), c),
+    );
+    expect(receipt.cgroups).toContain(containerDirs.cpuacct);
+    await sleep(500);
+    const t0 = performance.now();
+    const ns0 = cpuUsageNs(containerDirs.cpuacct);
+    await sleep(3_000);
+    const percent = ((cpuUsageNs(containerDirs.cpuacct) - ns0) / 1e6 / (performance.now() - t0)) * 100;
+    expect(percent).toBeGreaterThan(40);
+    expect(percent).toBeLessThan(60);
+    expect(await cpuStress.revert(receipt, c)).toBe('reverted');
+  });
+
+  it('refuses a container that is not running, with FAULT_APPLY_FAILED and no worker left', async () => {
+    await docker.getContainer(container.id).stop({ t: 0 });
+    const err = await memoryHog
+      .apply(`container:${container.name}`, { sizeMb: 16 }, ctx('cg-ct-stopped'))
+      .catch((e: unknown) => e);
+    expect(isFaultlineError(err, 'FAULT_APPLY_FAILED')).toBe(true);
+    expect((err as Error).message).toContain(container.name);
+    expect(findTagged({ agentId })).toEqual([]);
   });
 });
