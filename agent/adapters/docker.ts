@@ -69,10 +69,35 @@ export class DockerAdapter {
     }
   }
 
+  /**
+   * Runs `op` on one container through {@link call}. The engine's 304 (already started, already
+   * stopped) is success: faults ask for a state, and the container is in it.
+   */
+  async onContainer(id: string, what: string, op: (c: Docker.Container) => Promise<unknown>): Promise<void> {
+    try {
+      await this.call(`${what} ${id}`, (api) => op(api.getContainer(id)));
+    } catch (err) {
+      if (dockerStatus(err) !== 304) throw err;
+    }
+  }
+
   /** The engine's inspect of a container, or undefined when there is no such container. */
   async inspect(nameOrId: string): Promise<Docker.ContainerInspectInfo | undefined> {
     try {
       return await this.call(`inspect ${nameOrId}`, (api) => api.getContainer(nameOrId).inspect());
+    } catch (err) {
+      if (dockerStatus(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** A network's id and name, or undefined when there is no such network. */
+  async network(nameOrId: string): Promise<{ id: string; name: string } | undefined> {
+    try {
+      const info = await this.call(`inspect network ${nameOrId}`, (api) =>
+        api.getNetwork(nameOrId).inspect(),
+      );
+      return { id: info.Id as string, name: info.Name as string };
     } catch (err) {
       if (dockerStatus(err) === 404) return undefined;
       throw err;
