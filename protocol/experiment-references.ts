@@ -17,7 +17,18 @@ export interface ExperimentParseOptions {
   faultParams?: (mode: ProxyMode, type: string) => z.ZodType | undefined;
   /** Known fault types of a proxy mode, listed in "unknown fault type" errors. */
   faultTypes?: (mode: ProxyMode) => readonly string[];
+  /**
+   * An agent fault type's params schema and the target kinds it acts on, or undefined when the
+   * type is unknown (an error). Without this hook, agent fault types and params are not checked
+   * here (the agents that take part check them before anything is applied).
+   */
+  agentFault?: (type: string) => { params: z.ZodType; targets: readonly string[] } | undefined;
+  /** Known agent fault types, listed in "unknown fault type" errors. */
+  agentFaultTypes?: () => readonly string[];
 }
+
+/** Fault step keys that only mean something to a proxy (traffic sampling and matching). */
+const PROXY_ONLY_STEP_KEYS = ['direction', 'percent', 'match', 'cohort', 'seed', 'maxConcurrent'] as const;
 
 type Obj = Record<string, unknown>;
 
@@ -122,7 +133,9 @@ export function checkReferences(input: unknown, options: ExperimentParseOptions 
       });
       continue;
     }
-    checkParams(step, path, proxies.get(proxyOfTarget(target) ?? ''), options, issues);
+    const agentTarget = obj(obj(targets[target])?.agents) === undefined ? undefined : obj(targets[target]);
+    if (agentTarget) checkAgentStep(step, path, target, agentTarget, options, issues);
+    else checkParams(step, path, proxies.get(proxyOfTarget(target) ?? ''), options, issues);
   }
 
   list(spec.guards).forEach((raw, i) => {
@@ -182,4 +195,54 @@ function checkParams(
   const result = schema.safeParse(params);
   if (!result.success)
     issues.push(...explainZodIssues(result.error.issues, schema, params, [...path, 'params']));
+}
+
+/**
+ * A step on an agent target: no proxy-only keys; with the hook, the fault type must be an agent
+ * fault that acts on the target's `on` kind, and its params must fit its schema.
+ */
+function checkAgentStep(
+  step: Obj,
+  path: IssuePath,
+  targetName: string,
+  target: Obj,
+  options: ExperimentParseOptions,
+  issues: ExperimentIssue[],
+): void {
+  for (const key of PROXY_ONLY_STEP_KEYS) {
+    if (!Object.hasOwn(step, key)) continue;
+    const hint =
+      key === 'percent' ? "; choose how many agents with the target's `mode: percent` and `value`" : '';
+    issues.push({
+      path: [...path, key],
+      message: `\`${key}\` applies to proxy faults only; target "${targetName}" selects agents${hint}`,
+      at: 'key',
+    });
+  }
+  const type = str(step.fault);
+  if (type === undefined || !options.agentFault) return;
+  const fault = options.agentFault(type);
+  if (!fault) {
+    const known = options.agentFaultTypes?.() ?? [];
+    issues.push({
+      path: [...path, 'fault'],
+      message: `unknown fault type "${type}" for agent targets${known.length ? `; known: ${known.join(', ')}` : ''}`,
+      at: 'value',
+    });
+    return;
+  }
+  const on = str(target.on) ?? 'host';
+  const kind = on.split(':', 1)[0]!;
+  if (!fault.targets.includes(kind)) {
+    issues.push({
+      path: [...path, 'fault'],
+      message: `fault type "${type}" does not act on ${kind} targets (target "${targetName}" has \`on: ${on}\`); it acts on: ${fault.targets.join(', ')}`,
+      at: 'value',
+    });
+  }
+  const params = step.params ?? {};
+  if (obj(params) === undefined) return;
+  const result = fault.params.safeParse(params);
+  if (!result.success)
+    issues.push(...explainZodIssues(result.error.issues, fault.params, params, [...path, 'params']));
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AgentTarget } from './agent-wire.ts';
 import { Duration as DurationMs } from './duration.ts';
 import { type ExperimentIssue, explainZodIssues } from './experiment-issues.ts';
 import { checkReferences, type ExperimentParseOptions } from './experiment-references.ts';
@@ -194,7 +195,16 @@ export const Target = z
         ids: z.array(z.string().min(1)).min(1).optional(),
       })
       .optional(),
-    /** How many of the matching agents: all, `value` of them, or `value` percent. Default all. */
+    /**
+     * What the fault acts on, on each chosen agent: `host` (default), `pid:N`, `container:NAME`,
+     * `containers:k=v,...` (every container with those Docker labels) or `netns:NAME`. Agent
+     * targets only; the fault type must list this kind among the targets it acts on.
+     */
+    on: AgentTarget.optional(),
+    /**
+     * How many of the matching agents: all, `value` of them, or `value` percent (rounded up, at
+     * least one). Agent targets only. Default all.
+     */
     mode: z.enum(['all', 'count', 'percent']).default('all'),
     value: z.number().positive().optional(),
     /** Seed for choosing agents, so a run picks the same ones again. */
@@ -203,6 +213,20 @@ export const Target = z
   .superRefine((t, ctx) => {
     if ((t.proxy === undefined) === (t.agents === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'expected exactly one of `proxy` or `agents`', path: [] });
+    }
+    if (t.proxy !== undefined) {
+      // Selection and `on` belong to agents; a proxy target is the whole proxy.
+      for (const key of ['on', 'value', 'seed'] as const) {
+        if (t[key] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `\`${key}\` applies to agent targets only`,
+            path: [key],
+            params: { at: 'key' },
+          });
+        }
+      }
+      return;
     }
     if (t.mode !== 'all' && t.value === undefined) {
       ctx.addIssue({ code: 'custom', message: `mode \`${t.mode}\` needs a \`value\``, path: [] });

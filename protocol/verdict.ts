@@ -35,7 +35,10 @@ export const FaultSummary = z.object({
   id: z.string(),
   type: z.string(),
   target: z.string(),
+  /** The proxy the fault was on; empty for an agent fault. */
   proxy: z.string(),
+  /** The agent the fault was on (agent faults only). */
+  agentId: z.string().optional(),
   appliedAt: z.number().nullable(),
   revertedAt: z.number().nullable(),
   /** Percent at the end of the run (ramp stages change it). */

@@ -119,7 +119,7 @@ ${probes}
     expect(r.stdout).toContain('at most 100% of matching traffic, 1 fault(s) at once, longest 300ms');
   });
 
-  it('refuses agent targets as invalid input (exit 2) before starting anything', async () => {
+  it('refuses an agent step whose params do not fit the agent fault as invalid input (exit 2) before starting anything', async () => {
     const file = join(dir, 'agents.yaml');
     writeFileSync(
       file,
@@ -135,7 +135,9 @@ spec:
     );
     const r = await runCli(['run', file, '--store', join(dir, 'store.db')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('target web selects agents');
+    expect(r.stderr).toContain(
+      'agents.yaml:8:7: spec.method[0].params.percent: missing required key `percent`',
+    );
   });
 
   it('ends completed with exit 0 when the hypothesis holds before and after', async () => {

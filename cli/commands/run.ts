@@ -1,39 +1,58 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { UndoRecipe } from '../../controller/dispatch/fault-executor.ts';
 import { runExperiment } from '../../controller/engine/run-experiment.ts';
-import { newRunId, planRun } from '../../controller/engine/run-plan.ts';
+import { newRunId } from '../../controller/engine/run-plan.ts';
 import { DEFAULT_STORE_PATH, SqliteRunStore } from '../../controller/store/sqlite-run-store.ts';
+import { parseDurationMs } from '../../protocol/duration.ts';
 import { FaultlineError } from '../../protocol/errors.ts';
 import type { Experiment } from '../../protocol/experiment.ts';
 import { formatExperimentError, parseExperimentText } from '../../protocol/experiment-parse.ts';
 import type { JournalFile } from '../../protocol/journal.ts';
-import type { ProxyMode } from '../../protocol/proxy.ts';
 import { EXIT_CODES, type Verdict } from '../../protocol/verdict.ts';
-import { faultRegistry } from '../../proxy/faults/registry.ts';
 import { startProxyServer } from '../../proxy/proxy-server.ts';
+import { experimentFaultHooks } from '../experiment-hooks.ts';
 import type { Command } from '../main.ts';
+import {
+  checkRunAgentsOptions,
+  DEFAULT_LOCAL_AGENT_LABELS,
+  parseLabelList,
+  type RunAgents,
+  type RunAgentsOptions,
+  startRunAgents,
+} from '../run-agents.ts';
 import { RunProgress } from '../run-progress.ts';
 
+/** How long a run waits for the agents its targets select when `--wait-agents` is not given, ms. */
+const DEFAULT_WAIT_AGENTS_MS = 10_000;
+
 const USAGE = `usage: faultline run <experiment> [--json] [--journal out.json] [--store PATH] [--proxy-admin URL]
+                     [--listen HOST:PORT] [--agent-token T] [--wait-agents 10s] [--agent-labels k=v,...]
+                     [--agent-id ID] [--agent-state-dir DIR] [--no-local-agent]
 
 Runs an experiment: steady state before, faults with leases, guards, revert, rollbacks, steady
 state after, verdict. Proxies in spec.proxies are started in this process unless --proxy-admin
-(or spec.proxyAdmin) points at a running \`faultline proxy\`.
+(or spec.proxyAdmin) points at a running \`faultline proxy\`. When targets select agents, an
+agent hub starts (loopback, free port) with an agent in this process; with --listen, agents
+started elsewhere (\`faultline agent --controller ws://HOST:PORT\`) take part too.
 
   --json              print the verdict as JSON on stdout (progress stays on stderr)
   --journal FILE      write the run's journal as JSON (see docs/journal.md)
   --store PATH        sqlite file for runs and journals (default ${DEFAULT_STORE_PATH})
   --proxy-admin URL   admin API of a running proxy, e.g. http://127.0.0.1:8474
+  --listen HOST:PORT  where the agent hub listens (default 127.0.0.1:0); a non-loopback
+                      address needs --agent-token
+  --agent-token T     token agents present (or FAULTLINE_AGENT_TOKEN; random on loopback)
+  --wait-agents D     how long to wait for the selected agents before anything else
+                      (default ${DEFAULT_WAIT_AGENTS_MS / 1000}s); then the run fails and applies nothing
+  --agent-labels L    labels of the in-process agent (default ${Object.entries(DEFAULT_LOCAL_AGENT_LABELS)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')})
+  --agent-id ID       id of the in-process agent (default local-<host name>)
+  --agent-state-dir D its ledger and control socket (default .faultline/agent-<id>)
+  --no-local-agent    start no agent in this process: only agents that dial --listen take part
 
 Exit code: 0 held, 1 deviated, 2 invalid input, 3 aborted by a guard, 4 failed, 5 interrupted.
 SIGINT/SIGTERM revert every fault and end the run "interrupted" (exit 5).`;
-
-// Fault params are checked with the proxy's own registry, as `faultline validate` does.
-const faultHooks = {
-  faultParams: (mode: ProxyMode, type: string) => faultRegistry[mode].get(type)?.params,
-  faultTypes: (mode: ProxyMode) => [...faultRegistry[mode].keys()],
-};
 
 /** Reads and parses an experiment file; errors are printed as `file:line:col: path: message`. */
 export function loadExperiment(file: string): Experiment {
@@ -47,7 +66,7 @@ export function loadExperiment(file: string): Experiment {
       { file },
     );
   }
-  const parsed = parseExperimentText(text, file, faultHooks);
+  const parsed = parseExperimentText(text, file, experimentFaultHooks);
   if (!parsed.ok) {
     throw new FaultlineError(
       'INVALID_EXPERIMENT',
@@ -67,6 +86,10 @@ export interface ExecuteRunOptions {
   journalPath?: string | undefined;
   storePath?: string | undefined;
   proxyAdmin?: string | undefined;
+  /** Hub and in-process agent settings, used when targets select agents. */
+  agents?: Omit<RunAgentsOptions, 'log'>;
+  /** How long to wait for the selected agents, ms. Default 10000. */
+  waitAgentsMs?: number | undefined;
 }
 
 /**
@@ -81,6 +104,19 @@ export async function executeRun(opts: ExecuteRunOptions): Promise<number> {
     ? null
     : await startProxyServer({ admin: '127.0.0.1:0', proxies: experiment.spec.proxies });
   const adminUrl = external ?? server!.adminUrl;
+  let agents: RunAgents | null = null;
+  if (Object.values(experiment.spec.targets).some((t) => t.agents !== undefined)) {
+    try {
+      agents = await startRunAgents({
+        ...opts.agents,
+        log: (line) => process.stderr.write(`faultline run: ${line}\n`),
+      });
+    } catch (err) {
+      await server?.close(0);
+      process.stderr.write(`faultline run: cannot start the agent hub or agent: ${(err as Error).message}\n`);
+      return EXIT_CODES.failed;
+    }
+  }
   const store = new SqliteRunStore(opts.storePath ?? DEFAULT_STORE_PATH);
   const interrupt = new AbortController();
   let signals = 0;
@@ -90,7 +126,11 @@ export async function executeRun(opts: ExecuteRunOptions): Promise<number> {
       process.stderr.write(
         `faultline run: second ${signal}; exiting now (fault leases expire on their own)\n`,
       );
-      process.exit(EXIT_CODES.interrupted);
+      // The in-process agent's lease timers die with this process: let it revert first (bounded).
+      const closing = agents ? agents.close() : Promise.resolve();
+      const bound = new Promise((r) => setTimeout(r, 2_000).unref());
+      void Promise.race([closing, bound]).finally(() => process.exit(EXIT_CODES.interrupted));
+      return;
     }
     process.stderr.write(`faultline run: ${signal}: reverting every fault...\n`);
     interrupt.abort('interrupted');
@@ -105,6 +145,8 @@ export async function executeRun(opts: ExecuteRunOptions): Promise<number> {
       experiment,
       store,
       proxyAdminUrl: adminUrl,
+      ...(agents ? { agentHub: agents.hub } : {}),
+      waitForAgentsMs: opts.waitAgentsMs ?? DEFAULT_WAIT_AGENTS_MS,
       signal: interrupt.signal,
       onProgress: (e) => progress.onProgress(e),
       runId,
@@ -124,6 +166,9 @@ export async function executeRun(opts: ExecuteRunOptions): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await store.close();
+    await agents?.close().catch((err: Error) => {
+      process.stderr.write(`faultline run: closing the in-process agent: ${err.message}\n`);
+    });
     await server?.close(0);
   }
   if (opts.json) process.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
@@ -151,10 +196,27 @@ export const command: Command = {
       return EXIT_CODES.invalid;
     }
     let experiment: Experiment;
+    let agents: Omit<RunAgentsOptions, 'log'>;
+    let waitAgentsMs: number | undefined;
     try {
       experiment = loadExperiment(positionals[0]!);
-      // Targets a standalone run cannot reach (agents) are input errors, found before anything starts.
-      planRun(experiment, 'check', { undoFor: () => ({}) as UndoRecipe });
+      agents = {
+        listen: values.listen,
+        token: values['agent-token'] ?? process.env.FAULTLINE_AGENT_TOKEN,
+        localAgent: !values['no-local-agent'],
+        labels: values['agent-labels'] === undefined ? undefined : parseLabelList(values['agent-labels']),
+        agentId: values['agent-id'],
+        stateDir: values['agent-state-dir'],
+      };
+      checkRunAgentsOptions(agents);
+      if (values['wait-agents'] !== undefined) {
+        waitAgentsMs = parseDurationMs(values['wait-agents']);
+        if (waitAgentsMs === undefined)
+          throw new FaultlineError(
+            'INVALID_INPUT',
+            `--wait-agents: expected a duration like 500ms, 10s or 2m, got "${values['wait-agents']}"`,
+          );
+      }
     } catch (err) {
       console.error((err as Error).message);
       return EXIT_CODES.invalid;
@@ -165,6 +227,8 @@ export const command: Command = {
       journalPath: values.journal,
       storePath: values.store,
       proxyAdmin: values['proxy-admin'],
+      agents,
+      waitAgentsMs,
     });
   },
 };
@@ -179,6 +243,13 @@ function parseRunArgs(argv: string[]) {
       journal: { type: 'string' },
       store: { type: 'string' },
       'proxy-admin': { type: 'string' },
+      listen: { type: 'string' },
+      'agent-token': { type: 'string' },
+      'wait-agents': { type: 'string' },
+      'agent-labels': { type: 'string' },
+      'agent-id': { type: 'string' },
+      'agent-state-dir': { type: 'string' },
+      'no-local-agent': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

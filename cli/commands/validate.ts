@@ -5,24 +5,17 @@ import {
   formatExperimentError,
   parseExperimentText,
 } from '../../protocol/experiment-parse.ts';
-import type { ProxyMode } from '../../protocol/proxy.ts';
-import { faultRegistry } from '../../proxy/faults/registry.ts';
+import { experimentFaultHooks } from '../experiment-hooks.ts';
 import type { Command } from '../main.ts';
 
 const USAGE = `usage: faultline validate <file|dir>...
 
 Checks experiment files (YAML, or JSON by extension) against the schema, the cross-references
-between fields and the proxy fault types' parameters. Directories are read for *.yaml, *.yml, *.json.
+between fields and the proxy and agent fault types' parameters. Directories are read for *.yaml, *.yml, *.json.
 Prints \`ok  <file>\` or one \`file:line:col: path: message\` line per problem.
 Exit code: 0 when every file is valid, 2 otherwise.`;
 
 const EXPERIMENT_FILE = /\.(ya?ml|json)$/i;
-
-// Proxy fault types are checked with the proxy's own registry: the same schemas the proxy applies.
-const faultHooks = {
-  faultParams: (mode: ProxyMode, type: string) => faultRegistry[mode].get(type)?.params,
-  faultTypes: (mode: ProxyMode) => [...faultRegistry[mode].keys()],
-};
 
 function expand(arg: string): string[] {
   try {
@@ -46,7 +39,7 @@ function validateFile(file: string): ExperimentError[] {
     const reason = (err as NodeJS.ErrnoException).code ?? String(err);
     return [{ file, line: 1, col: 1, path: '', message: `cannot read file (${reason})` }];
   }
-  const result = parseExperimentText(text, file, faultHooks);
+  const result = parseExperimentText(text, file, experimentFaultHooks);
   return result.ok ? [] : result.errors;
 }
 

@@ -1,16 +1,25 @@
+import type { AgentTarget } from '../../protocol/agent-wire.ts';
 import type { CohortRule, Direction, FaultMatch } from '../../protocol/proxy.ts';
+
+/** Where one fault goes: a proxy by name, or one agent (and what the fault acts on there). */
+export type FaultTarget =
+  | { kind: 'proxy'; proxy: string }
+  | { kind: 'agent'; agentId: string; on: AgentTarget };
 
 /** A fault the engine wants applied to one resolved target. */
 export interface FaultRequest {
-  /** Chosen by the engine (`<runId>.<step>`), so a retried apply or a ramp re-apply is idempotent. */
+  /**
+   * Chosen by the engine (`fl:<runId>:<step>` on a proxy, `<runId>.<step>.<agentId>` on an agent),
+   * so a retried apply or a ramp re-apply is idempotent.
+   */
   id: string;
   /** The experiment's name for the target (`spec.targets` key). */
   targetName: string;
-  target: { kind: 'proxy'; proxy: string };
+  target: FaultTarget;
   type: string;
   direction: Direction;
   params: Record<string, unknown>;
-  /** Share affected, 0-100. */
+  /** Share of traffic affected, 0-100 (proxy faults; agent faults are all-or-nothing: 100). */
   percent: number;
   match?: FaultMatch;
   cohort?: CohortRule;
@@ -18,14 +27,27 @@ export interface FaultRequest {
   maxConcurrent?: number;
 }
 
-/** How to undo a fault without the process that applied it; journaled before the apply. */
-export interface UndoRecipe {
+/** How to undo a proxy fault without the process that applied it: the admin API's DELETE. */
+export interface ProxyUndoRecipe {
   kind: 'proxy-fault';
   adminUrl: string;
   proxy: string;
   faultId: string;
   http: { method: 'DELETE'; url: string };
 }
+
+/**
+ * How to undo an agent fault: a `revert` of `faultId` sent to `agentId`. The agent's own ledger
+ * holds the concrete undo (pids, rules, files) and reverts it on its own when the lease ends.
+ */
+export interface AgentUndoRecipe {
+  kind: 'agent-fault';
+  agentId: string;
+  faultId: string;
+}
+
+/** How to undo a fault without the process that applied it; journaled before the apply. */
+export type UndoRecipe = ProxyUndoRecipe | AgentUndoRecipe;
 
 export interface FaultHandle {
   id: string;
@@ -45,8 +67,9 @@ export interface ExecutorEvents {
 }
 
 /**
- * Applies faults to one kind of target and keeps their leases alive. The proxy executor is the
- * first; an agent executor comes later behind the same interface.
+ * Applies faults to one kind of target and keeps their leases alive: `ProxyExecutor` (admin API),
+ * `AgentExecutor` (agents through the hub), and `ExecutorRouter`, which sends each request to the
+ * one for its target kind.
  */
 export interface FaultExecutor {
   /** The undo recipe `apply` would produce; written to the journal before applying. */

@@ -6,7 +6,7 @@ import type {
   FaultExecutor,
   FaultHandle,
   FaultRequest,
-  UndoRecipe,
+  ProxyUndoRecipe,
 } from './fault-executor.ts';
 
 /** Options for {@link ProxyExecutor}. */
@@ -29,6 +29,19 @@ interface Entry {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A fault on a proxy: its undo is the admin API's DELETE. */
+export type ProxyFaultHandle = FaultHandle & { undo: ProxyUndoRecipe };
+
+/** The proxy a request names; the executor router sends only proxy targets here. */
+function proxyOf(request: FaultRequest): string {
+  if (request.target.kind !== 'proxy') {
+    throw new FaultlineError('INTERNAL', `fault ${request.id} targets an agent, not a proxy`, {
+      faultId: request.id,
+    });
+  }
+  return request.target.proxy;
+}
+
 /** Applies faults to a Faultline proxy through its admin API, each with a lease it keeps renewing. */
 export class ProxyExecutor implements FaultExecutor {
   private readonly client: AdminClient;
@@ -44,17 +57,18 @@ export class ProxyExecutor implements FaultExecutor {
     this.events = opts.events ?? {};
   }
 
-  undoFor(request: FaultRequest): UndoRecipe {
+  undoFor(request: FaultRequest): ProxyUndoRecipe {
     return {
       kind: 'proxy-fault',
       adminUrl: this.client.baseUrl,
-      proxy: request.target.proxy,
+      proxy: proxyOf(request),
       faultId: request.id,
       http: { method: 'DELETE', url: this.client.url(`/faultline/faults/${encodeURIComponent(request.id)}`) },
     };
   }
 
-  async apply(request: FaultRequest): Promise<FaultHandle> {
+  async apply(request: FaultRequest): Promise<ProxyFaultHandle> {
+    const proxy = proxyOf(request);
     const spec: ProxyFaultSpecInput = {
       id: request.id,
       type: request.type,
@@ -70,7 +84,7 @@ export class ProxyExecutor implements FaultExecutor {
     try {
       await this.client.send<ProxyFaultView>(
         'POST',
-        `/faultline/proxies/${encodeURIComponent(request.target.proxy)}/faults`,
+        `/faultline/proxies/${encodeURIComponent(proxy)}/faults`,
         spec,
       );
     } catch (err) {
@@ -78,7 +92,7 @@ export class ProxyExecutor implements FaultExecutor {
         isFaultlineError(err) && err.code !== 'UPSTREAM_UNAVAILABLE' ? err.code : 'FAULT_APPLY_FAILED';
       throw new FaultlineError(
         code,
-        `applying ${request.type} to proxy ${request.target.proxy} failed: ${(err as Error).message}`,
+        `applying ${request.type} to proxy ${proxy} failed: ${(err as Error).message}`,
         {
           faultId: request.id,
           ...(isFaultlineError(err) ? err.details : {}),
@@ -86,7 +100,7 @@ export class ProxyExecutor implements FaultExecutor {
         { cause: err },
       );
     }
-    const handle: FaultHandle = {
+    const handle: ProxyFaultHandle = {
       id: request.id,
       request,
       undo: this.undoFor(request),
@@ -99,7 +113,10 @@ export class ProxyExecutor implements FaultExecutor {
     return handle;
   }
 
-  async update(handle: FaultHandle, changes: Partial<Pick<FaultRequest, 'percent'>>): Promise<FaultHandle> {
+  async update(
+    handle: FaultHandle,
+    changes: Partial<Pick<FaultRequest, 'percent'>>,
+  ): Promise<ProxyFaultHandle> {
     return this.apply({ ...handle.request, ...changes });
   }
 

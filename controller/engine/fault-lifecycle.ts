@@ -3,10 +3,16 @@ import { abortableSleep } from './abortable-sleep.ts';
 import { reportBreach } from './breach.ts';
 import type { FaultState, RunContext } from './run-context.ts';
 
+/** What the budget's `maxTargets` counts: a proxy target once, and each agent once. */
+function targetKey(fault: FaultState): string {
+  const t = fault.planned.request.target;
+  return t.kind === 'agent' ? `agent:${t.agentId}` : fault.planned.request.targetName;
+}
+
 function faultedTargets(ctx: RunContext): Set<string> {
   const names = new Set<string>();
   for (const f of ctx.state.faults.values()) {
-    if (f.status === 'applying' || f.status === 'active') names.add(f.planned.request.targetName);
+    if (f.status === 'applying' || f.status === 'active') names.add(targetKey(f));
   }
   return names;
 }
@@ -14,7 +20,7 @@ function faultedTargets(ctx: RunContext): Set<string> {
 /** The budget's `maxTargets`: refuses (as a breach) an apply that would fault one target too many. */
 function overTargetBudget(ctx: RunContext, fault: FaultState): number | null {
   const targets = faultedTargets(ctx);
-  targets.add(fault.planned.request.targetName);
+  targets.add(targetKey(fault));
   for (const g of ctx.experiment.spec.guards) {
     if ('budget' in g && g.budget.maxTargets !== undefined && targets.size > g.budget.maxTargets)
       return g.budget.maxTargets;
@@ -38,9 +44,12 @@ export async function applyFault(ctx: RunContext, fault: FaultState): Promise<vo
     });
     return;
   }
+  const planned = fault.planned.request;
+  const target = planned.target;
+  // Ramp stages set the traffic share of proxy faults; agent faults are whole (see run-plan.ts).
   const request = {
-    ...fault.planned.request,
-    percent: ctx.state.rampPercent ?? fault.planned.request.percent,
+    ...planned,
+    percent: target.kind === 'proxy' ? (ctx.state.rampPercent ?? planned.percent) : planned.percent,
   };
   fault.status = 'applying';
   fault.percent = request.percent;
@@ -55,9 +64,10 @@ export async function applyFault(ctx: RunContext, fault: FaultState): Promise<vo
         faultId: fault.planned.id,
         step: fault.planned.step,
         target: request.targetName,
-        proxy: request.target.proxy,
+        ...(target.kind === 'proxy'
+          ? { proxy: target.proxy, direction: request.direction }
+          : { agentId: target.agentId, on: target.on }),
         type: request.type,
-        direction: request.direction,
         params: request.params,
         percent: request.percent,
         durationMs: fault.planned.durationMs,
@@ -111,6 +121,7 @@ async function endAfterDuration(ctx: RunContext, fault: FaultState): Promise<voi
 /** Re-applies an active fault with a new percent (ramp stages). */
 export async function updateFaultPercent(ctx: RunContext, fault: FaultState, percent: number): Promise<void> {
   if (fault.status !== 'active' || !fault.handle || ctx.stopSignal.aborted) return;
+  if (fault.planned.request.target.kind !== 'proxy') return;
   const handle = fault.handle;
   fault.updating = ctx.executor.update(handle, { percent }).then(
     (h) => {

@@ -33,7 +33,7 @@ class FakeExecutor implements FaultExecutor {
     return {
       kind: 'proxy-fault',
       adminUrl: 'fake',
-      proxy: r.target.proxy,
+      proxy: r.target.kind === 'proxy' ? r.target.proxy : '',
       faultId: r.id,
       http: { method: 'DELETE', url: `fake/${r.id}` },
     };

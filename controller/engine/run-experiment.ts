@@ -2,10 +2,14 @@ import type { Experiment } from '../../protocol/experiment.ts';
 import type { RunPhase } from '../../protocol/journal.ts';
 import type { HypothesisResult, RollbackResult, Verdict } from '../../protocol/verdict.ts';
 import { AdminClient } from '../dispatch/admin-client.ts';
+import { AgentExecutor } from '../dispatch/agent-executor.ts';
+import type { AgentHub } from '../dispatch/agent-hub.ts';
+import { ExecutorRouter } from '../dispatch/executor-router.ts';
 import type { ExecutorEvents, FaultExecutor } from '../dispatch/fault-executor.ts';
 import { ProxyExecutor } from '../dispatch/proxy-executor.ts';
 import type { RunStore } from '../store/run-store.ts';
 import { abortableSleep } from './abortable-sleep.ts';
+import { type AgentChoice, agentTargets, capabilityProblems, waitForAgents } from './agent-selection.ts';
 import { applyFault, revertEverything } from './fault-lifecycle.ts';
 import { startGuards } from './guards/start-guards.ts';
 import { type Baselines, checkHypothesis } from './hypothesis.ts';
@@ -24,10 +28,21 @@ export interface RunExperimentOptions {
   /** Admin URL of the proxy that holds the experiment's proxies (in-process or `spec.proxyAdmin`). */
   proxyAdminUrl?: string | undefined;
   /**
-   * Builds the executor, given the lease callbacks the engine journals. Default: a
-   * {@link ProxyExecutor} on `proxyAdminUrl` with the experiment's lease.
+   * Builds the executor, given the lease callbacks the engine journals. Default: an
+   * {@link ExecutorRouter} over a {@link ProxyExecutor} on `proxyAdminUrl` and, with `agentHub`,
+   * an {@link AgentExecutor}, both with the experiment's lease.
    */
   createExecutor?: (events: ExecutorEvents) => FaultExecutor;
+  /**
+   * The hub agents connect to. Needed when the experiment has agent targets; the engine neither
+   * starts nor closes it.
+   */
+  agentHub?: AgentHub;
+  /**
+   * How long the planned phase waits for the agents the targets select, ms. When they are not
+   * there by then the run ends `failed` with nothing applied. Default 10000.
+   */
+  waitForAgentsMs?: number;
   /**
    * Stops the run from outside: reverts, then ends `interrupted` (or `halted` when the abort
    * reason is the string `'halted'`).
@@ -79,14 +94,19 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Verdict
       ctxRef?.stop({ ending: 'failed', reason: `fault ${h.id} was lost on its target: ${reason}` });
     },
   };
+  const leaseMs = experiment.spec.settings.leaseMs;
   const executor = opts.createExecutor
     ? opts.createExecutor(events)
-    : new ProxyExecutor({
-        adminUrl: proxyAdminUrl ?? 'http://127.0.0.1:8474',
-        leaseMs: experiment.spec.settings.leaseMs,
-        events,
+    : new ExecutorRouter({
+        proxy: new ProxyExecutor({ adminUrl: proxyAdminUrl ?? 'http://127.0.0.1:8474', leaseMs, events }),
+        ...(opts.agentHub ? { agent: new AgentExecutor({ hub: opts.agentHub, leaseMs, events }) } : {}),
       });
-  const plan = planRun(experiment, runId, executor);
+  await store.createRun({ runId, experiment: experiment.metadata.name, startedAt, spec: experiment });
+  // Agents are chosen before the plan is made (one fault per chosen agent) and before the
+  // hypothesis is checked, so a run whose agents are missing applies nothing.
+  const agents = await chooseRunAgents(opts);
+  const plan = planRun(experiment, runId, executor, agents.chosen);
+  agents.failure ??= agentCapabilityFailure(plan, agents.chosen);
   const admin = proxyAdminUrl ? new AdminClient({ baseUrl: proxyAdminUrl }) : null;
   const ctx: RunContext = {
     runId,
@@ -130,6 +150,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Verdict
   };
   opts.signal?.addEventListener('abort', onOutsideStop, { once: true });
   if (opts.signal?.aborted) onOutsideStop();
+  if (agents.failure) ctx.stop({ ending: 'failed', reason: agents.failure });
 
   const enter = async (phase: RunPhase, data: Record<string, unknown> = {}) => {
     state.phase = phase;
@@ -146,22 +167,27 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Verdict
   let anyApplied = false;
   let background: Promise<unknown> = Promise.resolve();
 
-  await store.createRun({ runId, experiment: experiment.metadata.name, startedAt, spec: experiment });
   try {
-    await journal.append('run-planned', { plan: summarizePlan(plan) }, { phase: 'planned' });
+    await journal.append(
+      'run-planned',
+      { plan: summarizePlan(plan), agentSeed: agents.seed },
+      { phase: 'planned' },
+    );
     await enter('planned');
-    if (opts.traffic !== false && experiment.spec.traffic)
+    if (opts.traffic !== false && experiment.spec.traffic && !ctx.stopSignal.aborted)
       traffic = await startTraffic(experiment.spec.traffic);
 
-    await enter('steady-state-before');
-    const checked = await checkHypothesis(ctx, { phase: 'steady-state-before', baselines: null });
-    before = checked.result;
-    baselines = checked.baselines;
-    if (!before.ok && !ctx.stopSignal.aborted) {
-      ctx.stop({
-        ending: 'failed',
-        reason: `the hypothesis did not hold before any fault: ${firstReason(before)}`,
-      });
+    if (!ctx.stopSignal.aborted) {
+      await enter('steady-state-before');
+      const checked = await checkHypothesis(ctx, { phase: 'steady-state-before', baselines: null });
+      before = checked.result;
+      baselines = checked.baselines;
+      if (!before.ok && !ctx.stopSignal.aborted) {
+        ctx.stop({
+          ending: 'failed',
+          reason: `the hypothesis did not hold before any fault: ${firstReason(before)}`,
+        });
+      }
     }
 
     if (!ctx.stopSignal.aborted) {
@@ -228,6 +254,44 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Verdict
   await journal.append('verdict', { ...verdict }, { phase: state.phase }).catch(() => {});
   await store.finishRun(runId, { endedAt: verdict.endedAt, ending: verdict.ending, verdict });
   return verdict;
+}
+
+/** The agents each agent target selects (waiting for them), or why the run cannot have them. */
+async function chooseRunAgents(
+  opts: RunExperimentOptions,
+): Promise<{ chosen: AgentChoice | undefined; failure: string | null; seed: number | null }> {
+  const targets = agentTargets(opts.experiment.spec.targets);
+  if (Object.keys(targets).length === 0) return { chosen: undefined, failure: null, seed: null };
+  const seed = opts.experiment.spec.settings.seed ?? Math.floor(Math.random() * 2 ** 31);
+  if (!opts.agentHub) {
+    return {
+      chosen: new Map(),
+      failure: `targets ${Object.keys(targets).join(', ')} select agents, and this run has no agent hub; nothing was applied`,
+      seed,
+    };
+  }
+  const waited = await waitForAgents(opts.agentHub, targets, {
+    timeoutMs: opts.waitForAgentsMs ?? 10_000,
+    seed,
+    signal: opts.signal ?? new AbortController().signal,
+  });
+  if (!waited.ok) return { chosen: new Map(), failure: waited.reason, seed };
+  return { chosen: waited.chosen, failure: null, seed };
+}
+
+/** A chosen agent that lacks a fault type or target kind fails the run before anything is applied. */
+function agentCapabilityFailure(plan: RunContext['plan'], chosen: AgentChoice | undefined): string | null {
+  if (!chosen) return null;
+  const byId = new Map([...chosen.values()].flat().map((a) => [a.agentId, a]));
+  const faults = plan.faults.flatMap((f) => {
+    const t = f.request.target;
+    const agent = t.kind === 'agent' ? byId.get(t.agentId) : undefined;
+    return agent && t.kind === 'agent' ? [{ id: f.id, type: f.request.type, agent, on: t.on }] : [];
+  });
+  const problems = capabilityProblems(faults);
+  return problems.length
+    ? `the chosen agents cannot run this experiment: ${problems.join('; ')}; nothing was applied`
+    : null;
 }
 
 function firstReason(h: HypothesisResult): string {

@@ -1,10 +1,15 @@
+import type { AgentTarget } from '../../protocol/agent-wire.ts';
 import { FaultlineError } from '../../protocol/errors.ts';
-import type { Experiment, FaultStep, Guard } from '../../protocol/experiment.ts';
-import type { FaultExecutor, FaultRequest, UndoRecipe } from '../dispatch/fault-executor.ts';
+import type { Experiment, FaultStep, Guard, Target } from '../../protocol/experiment.ts';
+import type { FaultExecutor, FaultRequest, FaultTarget, UndoRecipe } from '../dispatch/fault-executor.ts';
+import type { AgentChoice } from './agent-selection.ts';
 
 /** One fault of the method, resolved to its target, with the time it is predicted to start. */
 export interface PlannedFault {
-  /** Fault id on the target: `fl:<runId>:<step>`, so a sweep can tell ours apart. */
+  /**
+   * Fault id on the target, so a sweep can tell ours apart: `fl:<runId>:<step>` on a proxy,
+   * `<runId>.<step>.<agentId>` on an agent (one fault per chosen agent).
+   */
   id: string;
   /** Position in the method: `2`, or `3.1` inside a parallel step. */
   step: string;
@@ -25,18 +30,34 @@ export interface GuardDescription {
 export interface BlastRadius {
   targets: string[];
   proxies: string[];
-  /** Highest share of matching traffic faulted at once, 0-100 (the last ramp stage when ramping). */
+  /** Agents faulted (ids; `*` when the plan was made without agents, as `faultline plan` does). */
+  agents: string[];
+  /** Highest share of matching traffic faulted at once on a proxy, 0-100 (the last ramp stage when ramping). */
   maxPercent: number;
   /** Longest time any fault is on, ms. */
   longestFaultMs: number;
-  /** Most faults on at the same time (predicted from the method's timeline). */
+  /** Most faults on at the same time (predicted from the method's timeline; one per agent). */
   maxConcurrentFaults: number;
 }
+
+export type PlannedTarget =
+  | { name: string; kind: 'proxy'; proxy: string }
+  | {
+      name: string;
+      kind: 'agents';
+      /** What the faults act on, on each agent. */
+      on: AgentTarget;
+      /** The chosen agents' ids; null when the plan was made without agents (`faultline plan`). */
+      agents: string[] | null;
+      selector: NonNullable<Target['agents']>;
+      mode: Target['mode'];
+      value?: number;
+    };
 
 export interface RunPlan {
   experiment: string;
   runId: string;
-  targets: { name: string; kind: 'proxy'; proxy: string }[];
+  targets: PlannedTarget[];
   faults: PlannedFault[];
   guards: GuardDescription[];
   rampUp: { stages: number[]; stageDurationMs: number } | null;
@@ -44,6 +65,9 @@ export interface RunPlan {
   predictedRunningMs: number;
   blastRadius: BlastRadius;
 }
+
+/** Agent id shown in a plan made before any agent is known. */
+export const ANY_AGENT = '*';
 
 /** Stable, human-readable name of a guard for journals and progress lines. */
 export function guardName(guard: Guard, index: number): string {
@@ -88,25 +112,29 @@ function describeGuard(guard: Guard, index: number): GuardDescription {
 
 /**
  * Resolves targets and lays out every fault of the method with its id and undo recipe. Applies
- * nothing: `faultline plan` prints this, and the engine runs from it.
+ * nothing: `faultline plan` prints this, and the engine runs from it. A step on an agent target
+ * becomes one fault per agent in `agents` (chosen at run time); without `agents` it is laid out
+ * once for agent {@link ANY_AGENT}.
  */
 export function planRun(
   experiment: Experiment,
   runId: string,
   executor: Pick<FaultExecutor, 'undoFor'>,
+  agents?: AgentChoice,
 ): RunPlan {
   const spec = experiment.spec;
-  const targets = Object.entries(spec.targets).map(([name, t]) => {
-    if (t.proxy === undefined) {
-      throw new FaultlineError(
-        'UNSUPPORTED',
-        `target ${name} selects agents; standalone runs support proxy targets only`,
-        {
-          target: name,
-        },
-      );
-    }
-    return { name, kind: 'proxy' as const, proxy: t.proxy };
+  const targets = Object.entries(spec.targets).map(([name, t]): PlannedTarget => {
+    if (t.proxy !== undefined) return { name, kind: 'proxy', proxy: t.proxy };
+    const chosen = agents?.get(name);
+    return {
+      name,
+      kind: 'agents',
+      on: t.on ?? 'host',
+      agents: agents ? (chosen ?? []).map((a) => a.agentId) : null,
+      selector: t.agents!,
+      mode: t.mode,
+      ...(t.value === undefined ? {} : { value: t.value }),
+    };
   });
   const byName = new Map(targets.map((t) => [t.name, t]));
   const ramp = spec.rampUp
@@ -114,29 +142,17 @@ export function planRun(
     : null;
   const faults: PlannedFault[] = [];
   let offset = 0;
-  const plan = (step: FaultStep, path: string) => {
-    const target = byName.get(step.target);
-    if (!target) {
-      throw new FaultlineError(
-        'INVALID_EXPERIMENT',
-        `method step ${path} names target ${step.target}, which is not declared`,
-        {
-          step: path,
-        },
-      );
-    }
-    const id = `fl:${runId}:${path}`;
+  const add = (step: FaultStep, path: string, id: string, target: FaultTarget, percent: number) => {
     const seed =
       step.seed ?? (spec.settings.seed === undefined ? undefined : spec.settings.seed + faults.length);
     const request: FaultRequest = {
       id,
-      targetName: target.name,
-      target: { kind: 'proxy', proxy: target.proxy },
+      targetName: step.target,
+      target,
       type: step.fault,
       direction: step.direction,
       params: step.params,
-      // With a ramp, every fault starts at the first stage and follows the stages.
-      percent: ramp ? ramp.stages[0]! : step.percent,
+      percent,
       ...(step.match ? { match: step.match } : {}),
       ...(step.cohort ? { cohort: step.cohort } : {}),
       ...(seed === undefined ? {} : { seed }),
@@ -151,6 +167,27 @@ export function planRun(
       startOffsetMs: offset,
       durationMs: step.duration,
     });
+  };
+  const plan = (step: FaultStep, path: string) => {
+    const target = byName.get(step.target);
+    if (!target) {
+      throw new FaultlineError(
+        'INVALID_EXPERIMENT',
+        `method step ${path} names target ${step.target}, which is not declared`,
+        {
+          step: path,
+        },
+      );
+    }
+    if (target.kind === 'proxy') {
+      // With a ramp, every proxy fault starts at the first stage and follows the stages.
+      const percent = ramp ? ramp.stages[0]! : step.percent;
+      add(step, path, `fl:${runId}:${path}`, { kind: 'proxy', proxy: target.proxy }, percent);
+      return;
+    }
+    // Agent faults have no traffic share: each chosen agent gets the whole fault (see docs/experiments.md).
+    for (const agentId of target.agents ?? [ANY_AGENT])
+      add(step, path, `${runId}.${path}.${agentId}`, { kind: 'agent', agentId, on: target.on }, 100);
   };
   for (const [i, step] of spec.method.entries()) {
     if ('wait' in step) offset += step.wait;
@@ -167,6 +204,7 @@ export function planRun(
       faults.filter((g) => g.startOffsetMs <= at && g.startOffsetMs + g.durationMs > at).length,
     );
   }
+  const proxyFaults = faults.filter((f) => f.request.target.kind === 'proxy');
   const faultedTargets = [...new Set(faults.map((f) => f.request.targetName))];
   return {
     experiment: experiment.metadata.name,
@@ -178,8 +216,19 @@ export function planRun(
     predictedRunningMs: Math.max(0, ...ends),
     blastRadius: {
       targets: faultedTargets,
-      proxies: [...new Set(faults.map((f) => f.request.target.proxy))],
-      maxPercent: ramp ? Math.max(...ramp.stages) : Math.max(0, ...faults.map((f) => f.stepSpec.percent)),
+      proxies: [
+        ...new Set(proxyFaults.map((f) => (f.request.target.kind === 'proxy' ? f.request.target.proxy : ''))),
+      ],
+      agents: [
+        ...new Set(
+          faults.flatMap((f) => (f.request.target.kind === 'agent' ? [f.request.target.agentId] : [])),
+        ),
+      ],
+      maxPercent: ramp
+        ? proxyFaults.length
+          ? Math.max(...ramp.stages)
+          : 0
+        : Math.max(0, ...proxyFaults.map((f) => f.stepSpec.percent)),
       longestFaultMs: Math.max(0, ...faults.map((f) => f.durationMs)),
       maxConcurrentFaults: maxConcurrent,
     },

@@ -60,7 +60,9 @@ export function buildVerdict(ctx: RunContext, v: VerdictInputs): Verdict {
       id: f.planned.id,
       type: f.planned.request.type,
       target: f.planned.request.targetName,
-      proxy: f.planned.request.target.proxy,
+      ...(f.planned.request.target.kind === 'proxy'
+        ? { proxy: f.planned.request.target.proxy }
+        : { proxy: '', agentId: f.planned.request.target.agentId }),
       appliedAt: f.appliedAt,
       revertedAt: f.revertedAt,
       percent: f.percent,
