@@ -25,7 +25,7 @@ export interface RootQdisc {
 }
 
 /** `qdisc tbf fa12: root refcnt 2 rate ...` → kind and handle; undefined for anything else. */
-function parseQdiscLine(line: string): (RootQdisc & { device?: string; root: boolean }) | undefined {
+export function parseQdiscLine(line: string): (RootQdisc & { device?: string; root: boolean }) | undefined {
   const m = /^qdisc (\S+) ([0-9a-f]+:)(?: dev (\S+))?(.*)$/.exec(line.trim());
   if (!m) return undefined;
   return { kind: m[1]!, handle: m[2]!, device: m[3], root: /\broot\b/.test(m[4]!) };
