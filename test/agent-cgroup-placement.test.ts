@@ -8,6 +8,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DockerAdapter } from '../agent/adapters/docker.ts';
 import { readCgroupMounts } from '../agent/cgroups/cgroup-mounts.ts';
 import { cgroupOfProcess } from '../agent/cgroups/cgroup-of-process.ts';
+import { cgroupDirsOfProcess } from '../agent/cgroups/join-cgroup.ts';
+import { removeEmptyCgroups } from '../agent/cgroups/remove-empty-cgroups.ts';
 import type { AgentFaultContext } from '../agent/faults/agent-fault.ts';
 import { BackgroundTasks } from '../agent/faults/background-tasks.ts';
 import { cpuStress } from '../agent/faults/cpu-stress.ts';
@@ -183,6 +185,25 @@ describe('worker placement in the cgroups of a pid: target', () => {
     expect(findTagged({ agentId })).toEqual([]);
   });
 
+  it('ends a placed worker on its own when its target process ends', async () => {
+    const c = ctx('cg-target-ends');
+    const receipt = WorkerReceipt.parse(
+      await cpuStress.apply(`pid:${victim.pid}`, cpuStress.params.parse({ percent: 20 }), c),
+    );
+    expect(receipt.placement).toMatchObject({ kind: 'pid', pid: victim.pid });
+    const worker = receipt.processes[0]!;
+    victim.kill('SIGKILL');
+    await once(victim, 'exit');
+    await waitFor(() => !isAlive(worker.pid), 1_000, 'the worker to end with its target');
+    expect(await cpuStress.revert(receipt, c)).toBe('vanished');
+  });
+
+  it('removes no cgroup a process is still in (the victim keeps its own)', async () => {
+    expect(await removeEmptyCgroups([dirs.memory, dirs.pids], 50)).toBe(0);
+    expect(existsSync(dirs.memory)).toBe(true);
+    expect(procsIn(dirs.memory)).toEqual([victim.pid]);
+  });
+
   it('a sweep by agent id still finds and kills a worker placed in the target cgroup', async () => {
     const c = ctx('cg-sweep');
     const receipt = WorkerReceipt.parse(await memoryHog.apply(`pid:${victim.pid}`, { sizeMb: 16 }, c));
@@ -198,6 +219,8 @@ describe('worker placement in the cgroups of a container: target', () => {
   const tag = `cgroup-${process.pid}`;
   let container: TestContainer;
   let containerDirs: { memory: string; cpuacct: string };
+  /** Every cgroup directory of the container a worker may join: removed in afterEach if left behind. */
+  let placedDirs: string[] = [];
 
   beforeEach(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'faultline-cgroup-'));
@@ -207,6 +230,7 @@ describe('worker placement in the cgroups of a container: target', () => {
     if (!cgroups?.v1.memory || !cgroups.v1.cpuacct) throw new Error(`no v1 cgroups for container pid ${pid}`);
     if (!cgroups.v1.cpu) throw new Error(`no v1 cpu cgroup for container pid ${pid}`);
     favourCpu(join(mountOf('cpu'), cgroups.v1.cpu));
+    placedDirs = cgroupDirsOfProcess(pid);
     containerDirs = {
       memory: join(mountOf('memory'), cgroups.v1.memory),
       cpuacct: join(mountOf('cpuacct'), cgroups.v1.cpuacct),
@@ -217,6 +241,8 @@ describe('worker placement in the cgroups of a container: target', () => {
     try {
       await killTagged([], { agentId });
       await container?.remove();
+      // Docker leaves a cgroup behind when one of our workers was in it as the container exited.
+      await removeEmptyCgroups(placedDirs.filter(existsSync));
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }
@@ -261,6 +287,22 @@ describe('worker placement in the cgroups of a container: target', () => {
     expect(percent).toBeGreaterThan(40);
     expect(percent).toBeLessThan(60);
     expect(await cpuStress.revert(receipt, c)).toBe('reverted');
+  });
+
+  it('ends its worker when the container stops, and revert removes the cgroups the worker kept alive', async () => {
+    const c = ctx('cg-ct-stops');
+    const receipt = WorkerReceipt.parse(
+      await memoryLeak.apply(`container:${container.name}`, { rateMbPerSec: 20, maxMb: 40 }, c),
+    );
+    const worker = receipt.processes[0]!;
+    expect(receipt.cgroups.length).toBeGreaterThan(0);
+    await docker.getContainer(container.id).kill();
+    await waitFor(() => !isAlive(worker.pid), 1_000, 'the worker to end with its container');
+    await memoryLeak.revert(receipt, c);
+    // Docker removes a container's cgroups once, when it exits; one our worker was still in stays
+    // behind unless revert removes it.
+    for (const dir of receipt.cgroups) expect(existsSync(dir)).toBe(false);
+    expect(await memoryLeak.revert(receipt, c)).toBe('vanished');
   });
 
   it('refuses a container that is not running, with FAULT_APPLY_FAILED and no worker left', async () => {

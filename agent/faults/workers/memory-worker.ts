@@ -3,6 +3,7 @@
 // Started by memory-leak and memory-hog with the argv marker `--faultline-fault=<id>`; killed on revert.
 import { parseArgs } from 'node:util';
 import { waitForGo } from './start-gate.ts';
+import { TARGET_CHECK_MS, targetGone } from './target-watch.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,5 +40,8 @@ const tick = () => {
   grow(target);
 };
 tick();
-// Keeps running after maxMb is reached so the memory stays held until we are killed.
+// Keeps running after maxMb is reached so the memory stays held until we are killed (or the target ends).
 setInterval(tick, TICK_MS);
+setInterval(() => {
+  if (targetGone()) process.exit(0);
+}, TARGET_CHECK_MS);
