@@ -7,6 +7,7 @@ import {
   addRootQdisc,
   DeviceName,
   defaultDevice,
+  deviceMtu,
   qdiscHandle,
   removeRootQdisc,
   sweepRootQdiscs,
@@ -41,17 +42,20 @@ export function qdiscUndo(
   return { target, device, handle: qdiscHandle(ctx.agentId) };
 }
 
-/** Puts `qdisc` as the root of `device` (default: the default-route device, else `lo`) in the target's namespace. */
+/**
+ * Puts the qdisc `build` gives (from the device's MTU, bytes) as the root of `device` (default: the
+ * default-route device, else `lo`) in the target's namespace.
+ */
 export async function applyQdisc(
   target: AgentTarget,
   device: string | undefined,
-  qdisc: readonly string[],
+  build: (mtuBytes: number) => readonly string[],
   ctx: AgentFaultContext,
 ): Promise<QdiscReceipt> {
   const ns = await netnsForApply(target, ctx.adapters);
   const dev = device ?? (await defaultDevice(ns));
   const handle = qdiscHandle(ctx.agentId);
-  await addRootQdisc(ns, dev, handle, qdisc);
+  await addRootQdisc(ns, dev, handle, build(await deviceMtu(ns, dev)));
   owners.set(`${target} ${dev}`, ctx.faultId);
   return { target, device: dev, handle };
 }

@@ -41,6 +41,14 @@ export async function defaultDevice(ns: Netns): Promise<string> {
   return 'lo';
 }
 
+/** The MTU of `device`, bytes (`lo` has 65536); FAULT_APPLY_FAILED when there is no such device. */
+export async function deviceMtu(ns: Netns, device: string): Promise<number> {
+  const out = await mustRunIn(ns, ['ip', '-o', 'link', 'show', 'dev', device]);
+  const m = / mtu (\d+)/.exec(out);
+  if (!m) throw new FaultlineError('FAULT_APPLY_FAILED', `no MTU for ${device} in ${ns.label}`, { device });
+  return Number(m[1]);
+}
+
 /** The root qdisc of `device`, or undefined when the device does not exist. */
 export async function readRootQdisc(ns: Netns, device: string): Promise<RootQdisc | undefined> {
   const r = await runIn(ns, ['tc', 'qdisc', 'show', 'dev', device, 'root']);

@@ -1,8 +1,6 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { NetProbes } from './net-probes.ts';
 
 /**
  * Test support: two network namespaces the test owns, joined by a veth pair (`devA` in `nsA`,
@@ -29,7 +27,6 @@ export interface NetnsLab {
 }
 
 const PREFIX = 'fl-lab-';
-const PROBE = join(import.meta.dirname, 'net-probe.ts');
 let count = 0;
 
 function ip(args: string[]): void {
@@ -69,17 +66,12 @@ export function createNetnsLab(): NetnsLab {
   const net = (process.pid + n) % 250;
   const addrA = `10.250.${net}.1`;
   const addrB = `10.250.${net}.2`;
-  const children = new Set<ChildProcess>();
   const nsExec = (ns: string, argv: string[]) => ['netns', 'exec', ns, ...argv];
+  const enter = (ns: string) => ['ip', ...nsExec(ns, [])];
+  const probes = new NetProbes();
 
   const cleanup = async () => {
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await once(child, 'exit');
-      }
-    }
-    children.clear();
+    await probes.killAll();
     for (const ns of [nsA, nsB]) {
       if (existsSync(`/var/run/netns/${ns}`)) ip(['netns', 'del', ns]);
     }
@@ -103,49 +95,6 @@ export function createNetnsLab(): NetnsLab {
     throw err;
   }
 
-  /** Lines each probe printed and not yet read, and who waits for the next one. */
-  const lines = new Map<ChildProcess, { queue: string[]; stderr: string; wake?: () => void }>();
-
-  const spawnProbe = (ns: string, args: string[]) => {
-    const child = spawn('ip', nsExec(ns, [process.execPath, PROBE, ...args]), {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const state: { queue: string[]; stderr: string; wake?: () => void } = { queue: [], stderr: '' };
-    lines.set(child, state);
-    children.add(child);
-    child.stderr!.on('data', (d) => {
-      state.stderr += d;
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      state.queue.push(line);
-      state.wake?.();
-    });
-    child.once('exit', () => {
-      children.delete(child);
-      state.wake?.();
-    });
-    return child;
-  };
-
-  const nextLine = (child: ChildProcess, timeoutMs: number, what: string) =>
-    new Promise<string>((resolve, reject) => {
-      const state = lines.get(child)!;
-      const timer = setTimeout(() => {
-        state.wake = undefined;
-        reject(new Error(`${what}: no output within ${timeoutMs} ms; stderr: ${state.stderr}`));
-      }, timeoutMs);
-      const check = () => {
-        const line = state.queue.shift();
-        if (line === undefined && child.exitCode === null && child.signalCode === null) return;
-        clearTimeout(timer);
-        state.wake = undefined;
-        if (line !== undefined) resolve(line);
-        else reject(new Error(`${what}: exited ${child.exitCode} without output; stderr: ${state.stderr}`));
-      };
-      state.wake = check;
-      check();
-    });
-
   return {
     nsA,
     nsB,
@@ -153,24 +102,9 @@ export function createNetnsLab(): NetnsLab {
     addrB,
     devA,
     devB,
-    async startServer(ns, args) {
-      const child = spawnProbe(ns, args);
-      const line = await nextLine(child, 10_000, `net-probe ${args.join(' ')}`);
-      if (line !== 'listening') throw new Error(`net-probe ${args[0]} printed ${line}`);
-      return child;
-    },
-    async probe(ns, args, timeoutMs = 20_000) {
-      const child = spawnProbe(ns, args);
-      try {
-        return JSON.parse(await nextLine(child, timeoutMs, `net-probe ${args.join(' ')}`));
-      } finally {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      }
-    },
-    async report(child, timeoutMs = 10_000) {
-      child.stdin!.write('report\n');
-      return JSON.parse(await nextLine(child, timeoutMs, 'net-probe report'));
-    },
+    startServer: (ns, args) => probes.startServer(enter(ns), args),
+    probe: (ns, args, timeoutMs) => probes.probe(enter(ns), args, timeoutMs),
+    report: (child, timeoutMs) => probes.report(child, timeoutMs),
     exec(ns, argv) {
       return execFileSync('ip', nsExec(ns, argv), { encoding: 'utf8' });
     },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FaultlineError } from '../../../protocol/errors.ts';
 import { applyQdisc, qdiscUndo, revertQdisc, sweepAllQdiscs } from '../../net/qdisc-fault.ts';
 import { DeviceName } from '../../net/root-qdisc.ts';
 import type { AgentFault } from '../agent-fault.ts';
@@ -6,7 +7,11 @@ import type { AgentFault } from '../agent-fault.ts';
 export const NetworkBandwidthParams = z.strictObject({
   /** Egress rate of the device, kbit/s (1 kbit = 1000 bit), 8 to 100 000 000 (100 Gbit/s). */
   rateKbitPerSec: z.number().int().min(8).max(100_000_000),
-  /** Token bucket size, KiB. Default: 10 ms worth of the rate, at least 16 KiB (above a 9000-byte jumbo frame). */
+  /**
+   * Token bucket size, KiB: how much may leave at full device speed after an idle spell. At least
+   * the device MTU (a larger packet could never pass). Default: 10 ms worth of the rate, at least
+   * 16 KiB and at least the MTU plus 1 KiB (`lo` has a 64 KiB MTU).
+   */
   burstKb: z.number().int().min(2).max(1_048_576).optional(),
   /** Device shaped. Default: the namespace's default-route device, or `lo` when it has none. */
   device: DeviceName.optional(),
@@ -16,19 +21,30 @@ export type NetworkBandwidthParams = z.infer<typeof NetworkBandwidthParams>;
 /** Packets may wait this long in the tbf queue before being dropped, ms: room for TCP to fill the rate without a loss storm. */
 const QUEUE_LATENCY_MS = 400;
 
-export function burstBytes(params: NetworkBandwidthParams): number {
-  if (params.burstKb !== undefined) return params.burstKb * 1024;
-  return Math.max(16 * 1024, Math.round((params.rateKbitPerSec * 1000) / 8 / 100));
+/** Bucket size, bytes, for a device of `mtuBytes`; INVALID_INPUT when an asked burst is below the MTU. */
+export function burstBytes(params: NetworkBandwidthParams, mtuBytes: number): number {
+  if (params.burstKb === undefined) {
+    return Math.max(16 * 1024, mtuBytes + 1024, Math.round((params.rateKbitPerSec * 1000) / 8 / 100));
+  }
+  const bytes = params.burstKb * 1024;
+  if (bytes < mtuBytes) {
+    throw new FaultlineError(
+      'INVALID_INPUT',
+      `burstKb ${params.burstKb} is below the device MTU (${mtuBytes} bytes): tbf would drop every full-size packet`,
+      { burstKb: params.burstKb, mtuBytes },
+    );
+  }
+  return bytes;
 }
 
 /** The tbf qdisc arguments; tc reads `kbit` as 1000 bit/s and a bare burst as bytes. */
-function tbf(params: NetworkBandwidthParams): string[] {
+function tbf(params: NetworkBandwidthParams, mtuBytes: number): string[] {
   return [
     'tbf',
     'rate',
     `${params.rateKbitPerSec}kbit`,
     'burst',
-    String(burstBytes(params)),
+    String(burstBytes(params, mtuBytes)),
     'latency',
     `${QUEUE_LATENCY_MS}ms`,
   ];
@@ -46,7 +62,7 @@ export const networkBandwidth: AgentFault<NetworkBandwidthParams> = {
   params: NetworkBandwidthParams,
   example: { rateKbitPerSec: 2000, device: 'lo' },
   undo: (target, params, ctx) => qdiscUndo(target, params.device, ctx),
-  apply: (target, params, ctx) => applyQdisc(target, params.device, tbf(params), ctx),
+  apply: (target, params, ctx) => applyQdisc(target, params.device, (mtu) => tbf(params, mtu), ctx),
   revert: revertQdisc,
   sweep: sweepAllQdiscs,
 };

@@ -43,7 +43,7 @@ export const networkLatency: AgentFault<NetworkLatencyParams> = {
     if (netemSupport() === 'no')
       throw unsupported('this kernel was built without (CONFIG_NET_SCH_NETEM is not set)');
     try {
-      return await applyQdisc(target, undefined, netem(params), ctx);
+      return await applyQdisc(target, undefined, () => netem(params), ctx);
     } catch (err) {
       if (isFaultlineError(err) && isUnknownQdiscKind(err.message))
         throw unsupported('this kernel does not have');
