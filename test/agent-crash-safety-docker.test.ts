@@ -55,6 +55,17 @@ describe('agent crash safety with docker faults active', () => {
     children.push(a);
     return a;
   };
+  /** Starts an agent and waits until the hub has it; an agent that dies first fails with its log. */
+  const startConnected = async () => {
+    const connected = once(hub, 'agent-connected');
+    const a = start();
+    const died = a.exited.then(([code, signal]) => {
+      throw new Error(`agent exited (${code ?? signal}) before connecting; stderr:\n${a.log()}`);
+    });
+    await Promise.race([connected, died]);
+    died.catch(() => {}); // it exits (kill -9) later in the test, by design
+    return a;
+  };
 
   beforeAll(() => ensureDockerTestEnv());
   beforeEach(async () => {
@@ -88,8 +99,7 @@ describe('agent crash safety with docker faults active', () => {
     async (faultType, params, make) => {
       const c = await make();
       const before = await snapshot(c.id);
-      const first = start();
-      await once(hub, 'agent-connected');
+      const first = await startConnected();
       await hub.apply(agentId, {
         faultId: 'f',
         faultType,
@@ -116,8 +126,7 @@ describe('agent crash safety with docker faults active', () => {
     await docker.getNetwork(net.id).disconnect({ Container: c.id });
     await docker.getNetwork(net.id).connect({ Container: c.id, EndpointConfig: { Aliases: ['cache'] } });
     const before = await snapshot(c.id);
-    const first = start();
-    await once(hub, 'agent-connected');
+    const first = await startConnected();
     await hub.apply(agentId, {
       faultId: 'net',
       faultType: 'docker-network-disconnect',
@@ -138,8 +147,7 @@ describe('agent crash safety with docker faults active', () => {
   it('kill -9 in the middle of apply (plan written, no receipt yet) still starts the container again', async () => {
     // busybox sleep as pid 1 ignores SIGTERM, so the engine's stop waits the whole timeoutSec.
     const c = await startTestContainer({ tag });
-    const first = start();
-    await once(hub, 'agent-connected');
+    const first = await startConnected();
     hub
       .apply(agentId, {
         faultId: 'slow',
@@ -166,8 +174,7 @@ describe('agent crash safety with docker faults active', () => {
 
   it('with the ledger lost, the sweep still finds the plan and unpauses the container', async () => {
     const c = await startTestContainer({ tag });
-    const first = start();
-    await once(hub, 'agent-connected');
+    const first = await startConnected();
     await hub.apply(agentId, {
       faultId: 'p',
       faultType: 'docker-pause',

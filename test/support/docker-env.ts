@@ -44,8 +44,8 @@ async function engineAnswers(): Promise<void> {
   }
 }
 
-/** Builds the image by `docker import` of a root filesystem of Debian's busybox-static. */
-function importImage(): void {
+/** Builds an image (default the test image) by `docker import` of a busybox-static root filesystem. */
+export function importTestImage(image = TEST_IMAGE): void {
   const dir = mkdtempSync(join(tmpdir(), 'faultline-rootfs-'));
   try {
     const root = join(dir, 'rootfs');
@@ -59,7 +59,7 @@ function importImage(): void {
     for (const applet of APPLETS) symlinkSync('busybox', join(root, 'bin', applet));
     const tar = join(dir, 'rootfs.tar');
     execFileSync('tar', ['-C', root, '-cf', tar, '.']);
-    execFileSync('docker', ['import', tar, TEST_IMAGE], { stdio: 'ignore' });
+    execFileSync('docker', ['import', tar, image], { stdio: 'ignore' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -76,7 +76,7 @@ export function ensureDockerTestEnv(): Promise<void> {
         () => true,
         () => false,
       );
-    if (!have) importImage();
+    if (!have) importTestImage();
   })();
   return ready;
 }
