@@ -278,6 +278,21 @@ describe('network-latency', () => {
   });
 });
 
+describe('network fault examples', () => {
+  it.each([networkBlackhole, networkLoss, networkBandwidth])(
+    '$type applies its example in a test namespace with a visible rule or qdisc, and revert twice returns to the start',
+    async (fault) => {
+      const before = { rules: ourRules(lab.nsA), qdisc: rootQdisc(lab.nsA, lab.devA) };
+      const c = ctx();
+      const receipt = await fault.apply(`netns:${lab.nsA}`, fault.params.parse(fault.example), c);
+      expect({ rules: ourRules(lab.nsA), qdisc: rootQdisc(lab.nsA, lab.devA) }).not.toEqual(before);
+      await expect(fault.revert(receipt, c)).resolves.toBe('reverted');
+      expect({ rules: ourRules(lab.nsA), qdisc: rootQdisc(lab.nsA, lab.devA) }).toEqual(before);
+      await expect(fault.revert(receipt, c)).resolves.toBe('vanished');
+    },
+  );
+});
+
 describe('network sweep', () => {
   it('removes every rule and qdisc tagged with the agent id in the namespaces on the host', async () => {
     const target = `netns:${lab.nsA}`;

@@ -16,8 +16,9 @@ export const networkBlackhole: AgentFault<NetworkBlackholeParams> = {
   targets: ['host', 'pid', 'container', 'netns'],
   summary: 'drops every packet to (or from) host/port with iptables DROP rules; revert deletes them',
   params: NetworkBlackholeParams,
-  // TEST-NET-1 (RFC 5737): nothing real lives there, so the example harms no traffic.
-  example: { host: '192.0.2.1', port: 9, protocol: 'tcp', direction: 'out' },
+  // TEST-NET-2 (RFC 5737) and the discard port: the example harms no real traffic wherever it runs
+  // (TEST-NET-1 is the default gateway of some test machines, so not that one).
+  example: { host: '198.51.100.9', port: 9, protocol: 'tcp', direction: 'out' },
   undo: (target, params, ctx) => ({
     target,
     rules: dropRules(params, ruleComment(ctx.agentId, ctx.faultId)),

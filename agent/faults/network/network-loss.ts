@@ -28,7 +28,7 @@ export const networkLoss: AgentFault<NetworkLossParams> = {
   targets: ['host', 'pid', 'container', 'netns'],
   summary: 'drops a random percent of packets to (or from) host/port with iptables; revert deletes the rules',
   params: NetworkLossParams,
-  example: { percent: 50, host: '192.0.2.1', port: 9, protocol: 'udp', direction: 'out' },
+  example: { percent: 50, host: '198.51.100.9', port: 9, protocol: 'udp', direction: 'out' }, // as network-blackhole's
   undo: (target, params, ctx) => ({
     target,
     rules: lossRules(params, ruleComment(ctx.agentId, ctx.faultId)),
