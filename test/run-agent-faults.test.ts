@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startAgent } from '../agent/agent.ts';
 import { findTagged, killTagged } from '../agent/faults/tagged-process.ts';
 import { type AgentChild, spawnAgent, stopChild } from '../agent/test-support/agent-process.ts';
 import type { JournalFile } from '../protocol/journal.ts';
@@ -274,4 +276,66 @@ ${proxyAndProbe.replace('upstream: 127.0.0.1:0', `upstream: 127.0.0.1:${service.
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--listen 0.0.0.0:0 is not a loopback address: give --agent-token');
   });
+});
+
+describe('the shipped agent example experiments', () => {
+  let dir: string;
+  const agentIds = ['memory-leak', 'cpu-stress', 'dependency-blackhole'].map(
+    (name) => [name, `example-${name}-${process.pid}`] as const,
+  );
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'faultline-run-examples-'));
+  });
+
+  afterAll(async () => {
+    // Each agent's own start-up replays its ledger and sweeps what is tagged with its id (workers,
+    // iptables rules): the cleanup that would run after a crash, run here whatever happened.
+    for (const [name, agentId] of agentIds) {
+      const agent = await startAgent({ token: 'x', agentId, stateDir: join(dir, name) });
+      await agent.close();
+      await killTagged([], { agentId });
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('run as-is: memory leak and CPU stress hold their hypothesis, the blackhole is caught by its guard', async () => {
+    const results = await Promise.all(
+      agentIds.map(async ([name, agentId]) => {
+        const r = await runCli(
+          [
+            'run',
+            `experiments/${name}.yaml`,
+            '--json',
+            '--store',
+            join(dir, `${name}.db`),
+            '--agent-id',
+            agentId,
+            '--agent-state-dir',
+            join(dir, name),
+          ],
+          60_000,
+        );
+        return { name, agentId, r, verdict: JSON.parse(r.stdout || 'null') as Verdict | null };
+      }),
+    );
+    const byName = Object.fromEntries(results.map((x) => [x.name, x]));
+    for (const name of ['memory-leak', 'cpu-stress']) {
+      const { r, verdict } = byName[name]!;
+      expect(r.code, `${name}: ${r.stderr}`).toBe(0);
+      expect(verdict?.ending).toBe('completed');
+      expect(verdict?.faults[0]).toMatchObject({ type: name, target: 'host' });
+      expect(verdict?.faults[0]?.revertedAt).not.toBeNull();
+    }
+    const blackhole = byName['dependency-blackhole']!;
+    expect(blackhole.r.code, blackhole.r.stderr).toBe(3);
+    expect(blackhole.verdict?.abort?.guard).toBe('probe:inventory-accepts');
+    expect(blackhole.verdict?.abort?.abortLatencyMs).toBeLessThan(2000);
+    // Reverted means reverted: the dependency accepts connections again after the run.
+    expect(blackhole.verdict?.hypothesisAfter?.ok).toBe(true);
+    for (const { agentId } of results) expect(findTagged({ agentId })).toEqual([]);
+    expect(execFileSync('iptables', ['-S'], { encoding: 'utf8' })).not.toContain(
+      `faultline:${blackhole.agentId}:`,
+    );
+  }, 90_000);
 });

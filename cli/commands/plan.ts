@@ -50,7 +50,7 @@ export function formatPlan(plan: RunPlan): string {
       `  [${f.step}] ${r.type} on ${r.targetName} (${where}) ${JSON.stringify(r.params)}`,
       r.target.kind === 'proxy'
         ? `      ${r.percent}% of ${r.match ? `requests matching ${JSON.stringify(r.match)}` : 'all traffic'}, from +${ms(f.startOffsetMs)} for ${ms(f.durationMs)}`
-        : `      whole agent, from +${ms(f.startOffsetMs)} for ${ms(f.durationMs)}`,
+        : `      on each chosen agent (agent faults have no traffic share), from +${ms(f.startOffsetMs)} for ${ms(f.durationMs)}`,
       `      id ${f.id}`,
       `      undo: ${describeUndo(f.undo)}  (and its lease expires on its own)`,
     );
