@@ -113,7 +113,7 @@ export function dockerFault<P extends { select?: ContainerSelect }, B>(
         for (const [i, s] of seen.entries())
           await spec.act(s, params, spec.before.parse(plan.containers[i]!.before), docker);
       } catch (err) {
-        await byPlan(file, ctx).catch(() => {}); // the plan stays when this fails too: replay retries
+        await byPlan(file, ctx).catch(() => {}); // on failure the plan stays: the next start's sweep retries
         if (isFaultlineError(err)) throw err;
         throw new FaultlineError(
           'FAULT_APPLY_FAILED',

@@ -9,7 +9,7 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -42,8 +42,9 @@ export type DockerPlan = z.infer<typeof DockerPlan>;
 /** The undo recipe of every docker fault: where its plan is. */
 export const PlanRecipe = z.object({ plan: z.string() });
 
+/** Absolute, so a recipe in the ledger still names it when the agent restarts from another cwd. */
 export function planFile(stateDir: string, faultId: string): string {
-  return join(stateDir, PLAN_DIR, `${faultId}.json`);
+  return resolve(stateDir, PLAN_DIR, `${faultId}.json`);
 }
 
 function fsyncPath(path: string, flags: string): void {
