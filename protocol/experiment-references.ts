@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { AgentTarget } from './agent-wire.ts';
 import { type ExperimentIssue, explainZodIssues, type IssuePath } from './experiment-issues.ts';
 import type { ProxyMode } from './proxy.ts';
 
@@ -233,7 +234,8 @@ function checkAgentStep(
   }
   const on = str(target.on) ?? 'host';
   const kind = on.split(':', 1)[0]!;
-  if (!fault.targets.includes(kind)) {
+  // A malformed `on` is the schema's to report; its kind means nothing.
+  if (AgentTarget.safeParse(on).success && !fault.targets.includes(kind)) {
     issues.push({
       path: [...path, 'fault'],
       message: `fault type "${type}" does not act on ${kind} targets (target "${targetName}" has \`on: ${on}\`); it acts on: ${fault.targets.join(', ')}`,
