@@ -76,6 +76,16 @@ describe('network faults on a container target', () => {
     await expect(networkBandwidth.revert(receipt, c)).resolves.toBe('reverted');
   });
 
+  it('fails to apply on a container that does not exist, naming it', async () => {
+    const params = networkBlackhole.params.parse({ port: 9 });
+    await expect(
+      networkBlackhole.apply('container:faultline-no-such-container', params, ctx()),
+    ).rejects.toMatchObject({
+      code: 'FAULT_APPLY_FAILED',
+      message: expect.stringContaining('faultline-no-such-container'),
+    });
+  });
+
   it('reverts as vanished once the container is gone (its namespace took the rules with it)', async () => {
     const victim = await startTestContainer({ tag });
     const c = ctx();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerAdapter } from '../agent/adapters/docker.ts';
-import type { AgentFaultContext, Receipt } from '../agent/faults/agent-fault.ts';
+import type { AgentFaultContext, AnyAgentFault, Receipt } from '../agent/faults/agent-fault.ts';
 import { BackgroundTasks } from '../agent/faults/background-tasks.ts';
 import { networkBandwidth } from '../agent/faults/network/network-bandwidth.ts';
 import { networkBlackhole } from '../agent/faults/network/network-blackhole.ts';
@@ -279,7 +279,7 @@ describe('network-latency', () => {
 });
 
 describe('network fault examples', () => {
-  it.each([networkBlackhole, networkLoss, networkBandwidth])(
+  it.each<AnyAgentFault>([networkBlackhole, networkLoss, networkBandwidth])(
     '$type applies its example in a test namespace with a visible rule or qdisc, and revert twice returns to the start',
     async (fault) => {
       const before = { rules: ourRules(lab.nsA), qdisc: rootQdisc(lab.nsA, lab.devA) };

@@ -90,11 +90,18 @@ export async function resolveNetns(
   throw new FaultlineError('INVALID_INPUT', `network faults cannot act on ${target}`, { target });
 }
 
-/** Like {@link resolveNetns}, but a missing namespace is FAULT_APPLY_FAILED (there is nothing to act on). */
+/**
+ * Like {@link resolveNetns}, but a missing namespace is FAULT_APPLY_FAILED (there is nothing to act
+ * on); for a container the engine's reason (no such container, not running) is the message.
+ */
 export async function netnsForApply(
   target: AgentTarget,
   adapters: AgentAdapters | undefined,
 ): Promise<Netns> {
+  if (target.startsWith('container:') && adapters) {
+    const ns = pidNetns(await adapters.docker.containerPid(target.slice('container:'.length)), target);
+    if (ns) return ns;
+  }
   const ns = await resolveNetns(target, adapters);
   if (!ns) {
     throw new FaultlineError('FAULT_APPLY_FAILED', `the network namespace of ${target} does not exist`, {
