@@ -1,8 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DockerAdapter } from '../agent/adapters/docker.ts';
@@ -19,7 +28,14 @@ import { findTagged, killTagged } from '../agent/faults/tagged-process.ts';
 import { sweepWorkers, WorkerReceipt } from '../agent/faults/worker-processes.ts';
 import { isAlive, waitFor } from '../agent/test-support/proc-stats.ts';
 import { isFaultlineError } from '../protocol/errors.ts';
-import { docker, removeTestObjects, startTestContainer, type TestContainer } from './support/docker-env.ts';
+import {
+  docker,
+  ensureDockerTestEnv,
+  removeTestObjects,
+  TEST_IMAGE,
+  TEST_LABEL,
+  type TestContainer,
+} from './support/docker-env.ts';
 
 // Workers of memory-leak, memory-hog and cpu-stress placed in the cgroups of a `pid:` target, on
 // real cgroup v1 hierarchies: a test cgroup `faultline-test-<pid>` under memory, cpu, cpuacct and
@@ -222,14 +238,36 @@ describe('worker placement in the cgroups of a container: target', () => {
   /** Every cgroup directory of the container a worker may join: removed in afterEach if left behind. */
   let placedDirs: string[] = [];
 
+  /**
+   * The container's cgroups live under a parent of ours with the highest cpu.shares: under Docker's
+   * default parent (`/docker`, weight 1024 at the root, like any one process) a busy machine would
+   * starve the measured worker however its own cgroup is weighted (see favourCpu).
+   */
+  const parent = `faultline-test-ct-${process.pid}`;
+  let serial = 0;
+
+  async function startContainerUnderParent(): Promise<TestContainer> {
+    await ensureDockerTestEnv();
+    mkdirSync(join(mountOf('cpu'), parent), { recursive: true });
+    favourCpu(join(mountOf('cpu'), parent));
+    const name = `faultline-test-${tag}-${++serial}`;
+    const created = await docker.createContainer({
+      name,
+      Image: TEST_IMAGE,
+      Cmd: ['sleep', '3600'],
+      Labels: { [TEST_LABEL]: tag },
+      HostConfig: { NetworkMode: 'none', CgroupParent: `/${parent}` },
+    });
+    await created.start();
+    return { id: created.id, name, remove: () => created.remove({ force: true }).catch(() => {}) };
+  }
+
   beforeEach(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'faultline-cgroup-'));
-    container = await startTestContainer({ tag });
+    container = await startContainerUnderParent();
     const pid = (await docker.getContainer(container.id).inspect()).State.Pid;
     const cgroups = cgroupOfProcess(pid);
     if (!cgroups?.v1.memory || !cgroups.v1.cpuacct) throw new Error(`no v1 cgroups for container pid ${pid}`);
-    if (!cgroups.v1.cpu) throw new Error(`no v1 cpu cgroup for container pid ${pid}`);
-    favourCpu(join(mountOf('cpu'), cgroups.v1.cpu));
     placedDirs = cgroupDirsOfProcess(pid);
     containerDirs = {
       memory: join(mountOf('memory'), cgroups.v1.memory),
@@ -243,6 +281,10 @@ describe('worker placement in the cgroups of a container: target', () => {
       await container?.remove();
       // Docker leaves a cgroup behind when one of our workers was in it as the container exited.
       await removeEmptyCgroups(placedDirs.filter(existsSync));
+      // Docker made our parent in every hierarchy (named ones too), and removes only its children.
+      const root = dirname(mountOf('memory'));
+      const parents = readdirSync(root).map((h) => join(root, h, parent));
+      await removeEmptyCgroups(parents.filter(existsSync));
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }
