@@ -1,24 +1,38 @@
-// How exact is a 100 ms HTTP latency fault under load? Measured at half of the proxy's own peak.
-// Usage: npx node bench/latency-accuracy.ts [--duration 10] [--delay-ms 100]
-//        [--directions downstream,upstream] [--no-pin] [--no-write]
-// Steps: peak = wrk -c32 through the Faultline HTTP proxy with no fault; then an open-loop client
-// (bench/support/paced-client.ts) at peak ÷ 2 without the fault (baseline) and with it, per
-// direction. Added = faulted minus baseline at the same rate. Upstream: nginx static file.
+// How exact is a 100 ms latency fault under load? Measured at half of the proxy's own peak, for
+// the HTTP and the TCP proxy, side by side with the same load sent straight to the upstream.
+// Usage: npx node bench/latency-accuracy.ts [--duration 10] [--delay-ms 100] [--rounds 1]
+//        [--modes http,tcp] [--directions downstream,upstream] [--rate N] [--no-pin] [--no-write]
+// Per mode: peak = wrk -c32 through the proxy with no fault; then an open-loop C client
+// (bench/support/paced-client.c) at peak ÷ 2 against the upstream directly, the proxy without a
+// fault, and the proxy with the fault per direction, interleaved over --rounds. Added = faulted
+// minus no fault, same rate, same proxy process. Upstream: nginx static file.
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBenchRun } from './support/bench-run.ts';
+import { type Condition, type ConditionResult, runConditions } from './support/latency-conditions.ts';
+import { LOOP_PROBE_ENV, LOOP_PROBE_NODE_ARGS, LOOP_PROBE_RESOLUTION_MS } from './support/loop-stats.ts';
 import { startNodeFixture } from './support/node-fixture.ts';
-import { type PacedResult, runPaced } from './support/paced-client.ts';
+import { buildPacedClient } from './support/paced-client.ts';
 import { startNginxStatic } from './support/peers.ts';
-import { pinSelf } from './support/processes.ts';
-import { fmtInt, fmtMs, markdownTable, quantile, type TargetCheck, targetsTable } from './support/report.ts';
+import {
+  fmtInt,
+  fmtMs,
+  fmtRatio,
+  markdownTable,
+  quantile,
+  type TargetCheck,
+  targetsTable,
+} from './support/report.ts';
 import { runWrk } from './support/wrk.ts';
 
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     'delay-ms': { type: 'string', default: '100' },
+    rounds: { type: 'string', default: '1' },
+    modes: { type: 'string', default: 'http,tcp' },
     directions: { type: 'string', default: 'downstream,upstream' },
-    /** Fixed request rate (req/s) instead of half the measured peak. */
+    /** Fixed request rate (req/s) for every mode instead of half the measured peak. */
     rate: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
@@ -26,10 +40,12 @@ const { values: args } = parseArgs({
 });
 const DURATION_SEC = Number(args.duration);
 const DELAY_MS = Number(args['delay-ms']);
+const ROUNDS = Number(args.rounds);
+const MODES = args.modes.split(',').map((m) => m.trim());
 const DIRECTIONS = args.directions.split(',').map((d) => d.trim());
-/** Most connections the paced client opens (sockets, not a rate). */
-const MAX_CONNECTIONS = 2_000;
-/** Baseline p50 (ms) above which the run is called saturated and its verdicts void. */
+/** Most connections the paced client opens (each costs the TCP proxy two file descriptors). */
+const MAX_CONNECTIONS = 6_000;
+/** No-fault p50 (ms) above which the proxy is called saturated and the mode's verdicts void. */
 const SATURATED_MS = 10;
 /**
  * Limits on the client's own send lag (ms): above them the client, not the proxy, set that
@@ -37,159 +53,89 @@ const SATURATED_MS = 10;
  */
 const CLIENT_LAG_P50_MS = 1;
 const CLIENT_LAG_P99_MS = 5;
-
-interface Line {
-  label: string;
-  rate: number;
-  result: PacedResult;
-}
+/** Failed requests (share of those scheduled) above which a run's verdicts void. */
+const MAX_ERROR_SHARE = 0.001;
 
 const run = startBenchRun('latency-accuracy', { pin: !args['no-pin'] });
+const sections: string[] = [];
+const notes: string[] = [];
+const checks: TargetCheck[] = [];
 let exitCode = 0;
 try {
-  pinSelf(run.cpus.load);
+  const bin = buildPacedClient(run.dir);
   const upstream = await startNginxStatic({ group: run.group, dir: run.dir, cpu: run.cpus.load });
-  const proxy = await startNodeFixture(
-    run.group,
-    'faultline-proxy.ts',
-    ['--mode', 'http', '--upstream', `127.0.0.1:${upstream.port}`],
-    { name: 'faultline-http', cpu: run.cpus.proxy },
-  );
-  const url = `http://127.0.0.1:${proxy.port}/`;
-  await runWrk({ url, connections: 32, durationSec: 1, cpu: run.cpus.load });
-  const peak = await runWrk({ url, connections: 32, durationSec: 5, cpu: run.cpus.load });
-  const rate = args.rate ? Number(args.rate) : Math.max(50, Math.floor(peak.requestsPerSec / 2));
-  // In flight at once ≈ rate × delay; twice that leaves room for jitter in the schedule.
-  const connections = Math.min(MAX_CONNECTIONS, Math.ceil(((rate * (DELAY_MS + 10)) / 1_000) * 2) + 16);
-  console.log(
-    `peak ${fmtInt(peak.requestsPerSec)} req/s → paced at ${fmtInt(rate)} req/s, ${connections} connections`,
-  );
-
-  const lines: Line[] = [];
-  const paced = async (label: string): Promise<PacedResult> => {
-    const result = await runPaced({
-      url,
-      ratePerSec: rate,
-      durationSec: DURATION_SEC,
-      connections,
-      warmupSec: 1,
-    });
-    lines.push({ label, rate, result });
+  const direct = `http://127.0.0.1:${upstream.port}/`;
+  for (const mode of MODES) {
+    if (mode !== 'http' && mode !== 'tcp') throw new Error(`--modes: unknown mode ${mode}`);
+    const probeFile = join(run.dir, `loop-${mode}.json`);
+    const proxy = await startNodeFixture(
+      run.group,
+      'faultline-proxy.ts',
+      ['--mode', mode, '--upstream', `127.0.0.1:${upstream.port}`],
+      {
+        name: `faultline-${mode}`,
+        cpu: run.cpus.proxy,
+        nodeArgs: LOOP_PROBE_NODE_ARGS,
+        env: { [LOOP_PROBE_ENV]: probeFile },
+      },
+    );
+    const url = `http://127.0.0.1:${proxy.port}/`;
+    await runWrk({ url, connections: 32, durationSec: 1, cpu: run.cpus.load });
+    const peak = await runWrk({ url, connections: 32, durationSec: 5, cpu: run.cpus.load });
+    const rate = args.rate ? Number(args.rate) : Math.max(50, Math.floor(peak.requestsPerSec / 2));
+    // In flight at once ≈ rate × delay; twice that leaves room for jitter in the answers.
+    const connections = Math.min(MAX_CONNECTIONS, Math.ceil(((rate * (DELAY_MS + 10)) / 1_000) * 2) + 16);
     console.log(
-      `${label.padEnd(34)} p50 ${fmtMs(quantile(result.latenciesMs, 0.5), 3)}  p99 ${fmtMs(quantile(result.latenciesMs, 0.99), 3)}  errors ${result.errors}`,
+      `${mode}: peak ${fmtInt(peak.requestsPerSec)} req/s → paced at ${fmtInt(rate)} req/s, ${connections} connections`,
     );
-    return result;
-  };
-  // An unreported run first: connections, JIT and the proxy's pools warm up, so the baseline
-  // does not carry a start-up backlog (open-loop latency never recovers from one).
-  await runPaced({ url, ratePerSec: rate, durationSec: 3, connections, warmupSec: 3 });
-  const baseline = await paced('no fault (baseline)');
-  const base50 = quantile(baseline.latenciesMs, 0.5);
-  const base99 = quantile(baseline.latenciesMs, 0.99);
-  // A baseline p50 this high means the client or the proxy could not keep the rate (a queue
-  // built up), so differences against it say nothing about the fault.
-  const saturated = base50 > SATURATED_MS;
-  const lag = (r: PacedResult, q: number): number => quantile(r.sendLagMs, q);
-  // Reasons a verdict cannot be given, per quantile; collected for the notes.
-  const voidP50: string[] = [];
-  const voidP99: string[] = [];
-  if (saturated) {
-    voidP50.push(
-      `baseline p50 ${fmtMs(base50)} > ${SATURATED_MS} ms (a queue built up at ${fmtInt(rate)} req/s)`,
-    );
-  }
-  /** Records why a run's client was late; returns which of its quantiles are still sound. */
-  const checkLag = (r: PacedResult, run: string): { p50: boolean; p99: boolean } => {
-    const p50 = lag(r, 0.5) <= CLIENT_LAG_P50_MS;
-    const p99 = lag(r, 0.99) <= CLIENT_LAG_P99_MS;
-    if (!p50) voidP50.push(`client send lag p50 > ${CLIENT_LAG_P50_MS} ms in the ${run} run`);
-    if (!p99) voidP99.push(`client send lag p99 > ${CLIENT_LAG_P99_MS} ms in the ${run} run`);
-    return { p50, p99 };
-  };
-  const baseOk = checkLag(baseline, 'baseline');
-  const checks: TargetCheck[] = [];
-  for (const direction of DIRECTIONS) {
-    await proxy.request({
+    const fault = (direction: string) => ({
       op: 'apply',
       spec: { id: 'bench-latency', type: 'latency', direction, params: { delayMs: DELAY_MS }, leaseMs: 0 },
     });
-    const faulted = await paced(`${DELAY_MS} ms latency fault, ${direction}`);
-    await proxy.request({ op: 'reset' });
-    const ok = checkLag(faulted, direction);
-    const p50Void = saturated || !baseOk.p50 || !ok.p50;
-    const p99Void = p50Void || !baseOk.p99 || !ok.p99;
-    const addedP50 = quantile(faulted.latenciesMs, 0.5) - base50;
-    const addedP99 = quantile(faulted.latenciesMs, 0.99) - base99;
-    checks.push(
-      {
-        what: `added p50, ${direction}`,
-        measured: fmtMs(addedP50, 3),
-        target: `${DELAY_MS}–${DELAY_MS + 2} ms`,
-        met: p50Void ? undefined : addedP50 >= DELAY_MS && addedP50 <= DELAY_MS + 2,
-      },
-      {
-        what: `added p99, ${direction}`,
-        measured: fmtMs(addedP99, 3),
-        target: `≤ ${DELAY_MS + 5} ms`,
-        met: p99Void ? undefined : addedP99 <= DELAY_MS + 5,
-      },
-    );
+    const conditions: Condition[] = [
+      { label: 'direct to upstream (no proxy)', url: direct },
+      { label: 'proxy, no fault', url, probed: true },
+      ...DIRECTIONS.map(
+        (direction): Condition => ({
+          label: `proxy + ${DELAY_MS} ms fault, ${direction}`,
+          url,
+          probed: true,
+          apply: () => proxy.request(fault(direction)),
+          revert: () => proxy.request({ op: 'reset' }),
+        }),
+      ),
+    ];
+    const results = await runConditions({
+      bin,
+      conditions,
+      rounds: ROUNDS,
+      paced: { ratePerSec: rate, durationSec: DURATION_SEC, warmupSec: 1, connections, cpu: run.cpus.load },
+      probe: { pid: proxy.pid, file: probeFile },
+      onResult: (r) => console.log(`${mode} ${r.label.padEnd(36)} ${summary(r)}`),
+    });
+    sections.push(modeSection(mode, peak.requestsPerSec, rate, connections, results, proxy.via));
   }
-  const table = markdownTable(
-    [
-      'run',
-      'rate asked',
-      'rate achieved',
-      'samples',
-      'errors',
-      'client send lag p50 / p99',
-      'p50',
-      'p99',
-      'p99.9',
-      'added p50',
-      'added p99',
-    ],
-    lines.map(({ label, rate: r, result }) => {
-      const p50 = quantile(result.latenciesMs, 0.5);
-      const p99 = quantile(result.latenciesMs, 0.99);
-      const isBase = result === baseline;
-      return [
-        label,
-        fmtInt(r),
-        fmtInt(result.achievedRate),
-        fmtInt(result.latenciesMs.length),
-        String(result.errors),
-        `${fmtMs(lag(result, 0.5), 3)} / ${fmtMs(lag(result, 0.99), 3)}`,
-        fmtMs(p50, 3),
-        fmtMs(p99, 3),
-        fmtMs(quantile(result.latenciesMs, 0.999), 3),
-        isBase ? '—' : fmtMs(p50 - base50, 3),
-        isBase ? '—' : fmtMs(p99 - base99, 3),
-      ];
-    }),
-  );
   const body = [
-    `Peak through the proxy (no fault, \`wrk -t1 -c32 -d5s\`): ${fmtInt(peak.requestsPerSec)} req/s. ` +
-      `Paced runs at ${args.rate ? 'the --rate given' : 'half of that'}, ${fmtInt(rate)} req/s over ${connections} keep-alive connections, ` +
-      `${DURATION_SEC} s each (first 1 s dropped as warm-up); latency from each request's scheduled send ` +
-      'time to the end of its body (open loop, so stalls are not hidden).',
+    `Each mode: peak through the proxy with no fault (\`wrk -t1 -c32 -d5s\`), then an open-loop C client ` +
+      `(bench/support/paced-client.c, \`cc -O2\`) at ${args.rate ? 'the --rate given' : 'half of that peak'}, ` +
+      `${DURATION_SEC} s per run (first 1 s dropped as warm-up), ${ROUNDS} interleaved round(s), samples pooled. ` +
+      "Latency from each request's due time to the last byte of its answer (no coordinated omission). " +
+      'Added = with the fault minus without it (same proxy process, same rate); ratio = added ÷ delay.',
+    `Diagnostics: client send lag = when a request left minus when it was due (connection waits included); ` +
+      `proxy loop delay = \`monitorEventLoopDelay\` in the proxy process, sampled every ${LOOP_PROBE_RESOLUTION_MS} ms (included); ` +
+      'GC = V8 pauses seen by a PerformanceObserver there (bench/support/loop-probe.ts, preloaded).',
     '',
-    table,
-    '',
+    ...sections,
     targetsTable(checks),
   ].join('\n');
-  const notes = [`Faultline HTTP proxy via ${proxy.via}; upstream nginx static file.`];
-  const reasons = [...voidP50, ...voidP99];
-  if (reasons.length) {
+  if (checks.some((c) => c.met === undefined)) {
     notes.push(
-      `NOT MEASURED (some verdicts): ${reasons.join('; ')}. A verdict is given only for quantiles the client ` +
-        'sent on time and the proxy was not queueing; re-run on a quiet machine, or with a lower --rate.',
+      'NOT MEASURED verdicts: the client was late, requests failed, or the proxy was saturated (reasons below the tables); re-run on a quiet machine.',
     );
   }
-  // Only a saturated baseline makes the whole run worthless; a late client voids single verdicts.
-  if (saturated) exitCode = 1;
   run.report(body, notes, !args['no-write']);
-  if (!checks.every((c) => c.met === true)) console.log('some targets missed (see the targets table)');
+  if (!checks.every((c) => c.met === true))
+    console.log('some targets missed or not measured (see the targets table)');
 } catch (err) {
   console.error('latency-accuracy failed:', err);
   exitCode = 1;
@@ -197,3 +143,124 @@ try {
   await run.stop();
 }
 process.exit(exitCode);
+
+function summary(r: ConditionResult): string {
+  const q = (p: number): string => fmtMs(quantile(r.latenciesMs, p), 3);
+  const lag = fmtMs(quantile(r.sendLagMs, 0.99), 3);
+  return `p50 ${q(0.5)}  p99 ${q(0.99)}  client lag p99 ${lag}  errors ${r.errors}`;
+}
+
+/** The tables of one mode; pushes its target checks. */
+function modeSection(
+  mode: string,
+  peak: number,
+  rate: number,
+  connections: number,
+  results: ConditionResult[],
+  via: string,
+): string {
+  const [direct, base, ...faulted] = results as [ConditionResult, ConditionResult, ...ConditionResult[]];
+  const q = (r: ConditionResult, p: number): number => quantile(r.latenciesMs, p);
+  const lag = (r: ConditionResult, p: number): number => quantile(r.sendLagMs, p);
+  const reasons: string[] = [];
+  const sound = (r: ConditionResult, p: 0.5 | 0.99): boolean => {
+    const limit = p === 0.5 ? CLIENT_LAG_P50_MS : CLIENT_LAG_P99_MS;
+    let ok = true;
+    if (lag(r, p) > limit) {
+      reasons.push(`${r.label}: client send lag p${p * 100} ${fmtMs(lag(r, p), 3)} > ${limit} ms`);
+      ok = false;
+    }
+    if (r.errors > r.scheduled * MAX_ERROR_SHARE) {
+      reasons.push(`${r.label}: ${r.errors} failed requests`);
+      ok = false;
+    }
+    return ok;
+  };
+  const saturated = q(base, 0.5) > SATURATED_MS;
+  if (saturated) {
+    reasons.push(`no-fault p50 ${fmtMs(q(base, 0.5))} > ${SATURATED_MS} ms (the proxy queued at this rate)`);
+    exitCode = 1;
+  }
+  const rows = results.map((r) => {
+    const isFault = faulted.includes(r);
+    const added50 = q(r, 0.5) - q(base, 0.5);
+    const added99 = q(r, 0.99) - q(base, 0.99);
+    return [
+      r.label,
+      fmtInt(r.latenciesMs.length),
+      String(r.errors),
+      fmtMs(q(r, 0.5), 3),
+      fmtMs(q(r, 0.99), 3),
+      fmtMs(q(r, 0.999), 3),
+      isFault ? fmtMs(added50, 3) : '—',
+      isFault ? fmtMs(added99, 3) : '—',
+      isFault ? `${fmtRatio(added50 / DELAY_MS)} / ${fmtRatio(added99 / DELAY_MS)}` : '—',
+      r === base
+        ? `${fmtRatio(q(r, 0.5) / q(direct, 0.5))} / ${fmtRatio(q(r, 0.99) / q(direct, 0.99))}`
+        : '—',
+    ];
+  });
+  const diag = results.map((r) => [
+    r.label,
+    `${fmtMs(lag(r, 0.5), 3)} / ${fmtMs(lag(r, 0.99), 3)} / ${fmtMs(lag(r, 1), 2)}`,
+    fmtInt(r.queued),
+    r.loop ? `${Math.round(r.loop.cpuPercent)} %` : '—',
+    r.loop ? `${fmtMs(r.loop.delayP99Ms)} / ${fmtMs(r.loop.delayMaxMs)}` : '—',
+    r.loop ? `${r.loop.gcPauses} / ${fmtMs(r.loop.gcTotalMs, 1)} / ${fmtMs(r.loop.gcMaxMs, 1)}` : '—',
+  ]);
+  const baseOk = { p50: sound(base, 0.5), p99: sound(base, 0.99) };
+  for (const r of faulted) {
+    const direction = r.label.slice(r.label.lastIndexOf(' ') + 1);
+    const p50Ok = !saturated && baseOk.p50 && sound(r, 0.5);
+    const p99Ok = p50Ok && baseOk.p99 && sound(r, 0.99);
+    const added50 = q(r, 0.5) - q(base, 0.5);
+    const added99 = q(r, 0.99) - q(base, 0.99);
+    checks.push(
+      {
+        what: `${mode}: added p50, ${direction}`,
+        measured: fmtMs(added50, 3),
+        target: `${DELAY_MS}–${DELAY_MS + 2} ms`,
+        met: p50Ok ? added50 >= DELAY_MS && added50 <= DELAY_MS + 2 : undefined,
+      },
+      {
+        what: `${mode}: added p99, ${direction}`,
+        measured: fmtMs(added99, 3),
+        target: `≤ ${DELAY_MS + 5} ms`,
+        met: p99Ok ? added99 <= DELAY_MS + 5 : undefined,
+      },
+    );
+  }
+  return [
+    `**${mode.toUpperCase()} proxy** (Faultline via ${via}): peak ${fmtInt(peak)} req/s; paced at ${fmtInt(rate)} req/s over ${fmtInt(connections)} keep-alive connections.`,
+    '',
+    markdownTable(
+      [
+        'run',
+        'samples',
+        'errors',
+        'p50',
+        'p99',
+        'p99.9',
+        'added p50',
+        'added p99',
+        'added ÷ delay (p50 / p99)',
+        '÷ direct (p50 / p99)',
+      ],
+      rows,
+    ),
+    '',
+    markdownTable(
+      [
+        'run',
+        'client send lag p50 / p99 / max',
+        'waited for a connection',
+        'proxy CPU',
+        'proxy loop delay p99 / max',
+        'GC pauses: count / total / longest',
+      ],
+      diag,
+    ),
+    '',
+    ...(reasons.length ? [`Verdicts void: ${[...new Set(reasons)].join('; ')}.`, ''] : []),
+  ].join('\n');
+}

@@ -18,7 +18,14 @@ export async function startNodeFixture(
   group: ChildGroup,
   script: string,
   args: readonly string[],
-  opts: { name: string; cpu?: number; readyTimeoutMs?: number; nodeArgs?: readonly string[] },
+  opts: {
+    name: string;
+    cpu?: number;
+    readyTimeoutMs?: number;
+    nodeArgs?: readonly string[];
+    /** Extra environment variables for the child (on top of ours). */
+    env?: Record<string, string>;
+  },
 ): Promise<NodeFixture> {
   const path = fileURLToPath(new URL(`../fixtures/${script}`, import.meta.url));
   // --no-deprecation: http-proxy uses util._extend, and its warning is noise in bench output.
@@ -29,6 +36,7 @@ export async function startNodeFixture(
       cpu: opts.cpu,
       name: opts.name,
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: opts.env ? { ...process.env, ...opts.env } : undefined,
     },
   );
   const readyTimeoutMs = opts.readyTimeoutMs ?? 15_000;

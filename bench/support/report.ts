@@ -8,7 +8,7 @@ export function median(values: readonly number[]): number {
 }
 
 /** Value at quantile q (0-1) of unsorted samples, nearest-rank. */
-export function quantile(values: readonly number[], q: number): number {
+export function quantile(values: ArrayLike<number>, q: number): number {
   if (values.length === 0) return Number.NaN;
   const s = Float64Array.from(values).sort();
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;

@@ -1,0 +1,103 @@
+import { type LoopStats, readLoopStats } from './loop-stats.ts';
+import { type PacedOptions, type PacedResult, runPaced } from './paced-client.ts';
+
+/** One way of sending the paced load (e.g. straight to the upstream, or through a faulted proxy). */
+export interface Condition {
+  label: string;
+  url: string;
+  /** Read the proxy's loop stats for this condition's runs. */
+  probed?: boolean;
+  /** Called before each of its runs (e.g. apply a fault) and after it (revert). */
+  apply?: () => Promise<unknown>;
+  revert?: () => Promise<unknown>;
+}
+
+/** A condition's runs over every round, pooled. */
+export interface ConditionResult {
+  label: string;
+  latenciesMs: Float64Array;
+  sendLagMs: Float64Array;
+  scheduled: number;
+  errors: number;
+  queued: number;
+  /** The proxy's loop over this condition's runs: worst round for delays and longest pause, sums for GC. */
+  loop?: LoopStats;
+}
+
+export interface ConditionRunOptions {
+  /** The compiled paced client (buildPacedClient). */
+  bin: string;
+  conditions: readonly Condition[];
+  /** Rounds; each round runs every condition once, in order, so slow drift hits all alike. */
+  rounds: number;
+  paced: Omit<PacedOptions, 'url'>;
+  /** The proxy child preloaded with loop-probe.ts, and the file it writes. */
+  probe: { pid: number; file: string };
+  onResult?: (r: ConditionResult) => void;
+}
+
+function concat(parts: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function mergeLoop(a: LoopStats | undefined, b: LoopStats): LoopStats {
+  if (!a) return b;
+  const seconds = a.seconds + b.seconds;
+  return {
+    seq: b.seq,
+    seconds,
+    cpuPercent: (a.cpuPercent * a.seconds + b.cpuPercent * b.seconds) / seconds,
+    delayP50Ms: Math.max(a.delayP50Ms, b.delayP50Ms),
+    delayP99Ms: Math.max(a.delayP99Ms, b.delayP99Ms),
+    delayMaxMs: Math.max(a.delayMaxMs, b.delayMaxMs),
+    gcPauses: a.gcPauses + b.gcPauses,
+    gcTotalMs: a.gcTotalMs + b.gcTotalMs,
+    gcMaxMs: Math.max(a.gcMaxMs, b.gcMaxMs),
+  };
+}
+
+/**
+ * A 3 s unreported warm-up through the first probed condition (connections, JIT and pools warm
+ * up, so the first reported run carries no start-up backlog), then every condition per round.
+ */
+export async function runConditions(opts: ConditionRunOptions): Promise<ConditionResult[]> {
+  const warm = opts.conditions.find((c) => c.probed) ?? opts.conditions[0]!;
+  await runPaced(opts.bin, { ...opts.paced, url: warm.url, durationSec: 3, warmupSec: 3 });
+  let seq = 0;
+  const runs = opts.conditions.map(() => [] as PacedResult[]);
+  const loops: (LoopStats | undefined)[] = opts.conditions.map(() => undefined);
+  for (let round = 0; round < opts.rounds; round++) {
+    for (const [i, c] of opts.conditions.entries()) {
+      await c.apply?.();
+      try {
+        // A reading right before the run starts the proxy's stats afresh.
+        if (c.probed) await readLoopStats(opts.probe.pid, opts.probe.file, ++seq);
+        runs[i]!.push(await runPaced(opts.bin, { ...opts.paced, url: c.url }));
+        if (c.probed)
+          loops[i] = mergeLoop(loops[i], await readLoopStats(opts.probe.pid, opts.probe.file, ++seq));
+      } finally {
+        await c.revert?.();
+      }
+    }
+  }
+  return opts.conditions.map((c, i) => {
+    const rs = runs[i]!;
+    const result: ConditionResult = {
+      label: c.label,
+      latenciesMs: concat(rs.map((r) => r.latenciesMs)),
+      sendLagMs: concat(rs.map((r) => r.sendLagMs)),
+      scheduled: rs.reduce((n, r) => n + r.scheduled, 0),
+      errors: rs.reduce((n, r) => n + r.errors, 0),
+      queued: rs.reduce((n, r) => n + r.queued, 0),
+      loop: loops[i],
+    };
+    opts.onResult?.(result);
+    return result;
+  });
+}

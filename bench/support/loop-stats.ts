@@ -1,0 +1,52 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Environment variable naming the file loop-probe.ts writes to. */
+export const LOOP_PROBE_ENV = 'FAULTLINE_LOOP_PROBE';
+/** Sampling period of the event-loop delay histogram, ms; every delay reading includes it. */
+export const LOOP_PROBE_RESOLUTION_MS = 1;
+/** Node arguments that preload the probe into a child. */
+export const LOOP_PROBE_NODE_ARGS = ['--import', fileURLToPath(new URL('./loop-probe.ts', import.meta.url))];
+
+/** What a child's event loop did between two readings. */
+export interface LoopStats {
+  /** Reading number, 1 for the first SIGUSR2. */
+  seq: number;
+  seconds: number;
+  /** CPU time (user + system) ÷ wall time, % of one core. */
+  cpuPercent: number;
+  /** Event-loop delay quantiles, ms, sampled every LOOP_PROBE_RESOLUTION_MS (included). */
+  delayP50Ms: number;
+  delayP99Ms: number;
+  delayMaxMs: number;
+  /** Garbage-collection pauses (all kinds) and their total and longest, ms. */
+  gcPauses: number;
+  gcTotalMs: number;
+  gcMaxMs: number;
+}
+
+/**
+ * Asks the probed child `pid` for its stats since the last call (SIGUSR2) and waits for reading
+ * number `seq` to land in `file`. Rejects after `timeoutMs` (default 3 000).
+ */
+export async function readLoopStats(
+  pid: number,
+  file: string,
+  seq: number,
+  timeoutMs = 3_000,
+): Promise<LoopStats> {
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (existsSync(file)) {
+      try {
+        const stats = JSON.parse(readFileSync(file, 'utf8')) as LoopStats;
+        if (stats.seq === seq) return stats;
+      } catch {
+        // Caught mid-write: read again.
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no loop reading ${seq} from pid ${pid} in ${file}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

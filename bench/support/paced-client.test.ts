@@ -1,0 +1,127 @@
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildPacedClient, runPaced } from './paced-client.ts';
+
+let dir: string;
+let bin: string;
+let server: Server | undefined;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'faultline-paced-client-'));
+  bin = buildPacedClient(dir);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  server = undefined;
+});
+
+/** A loopback HTTP server; returns its base URL and the sockets it has seen. */
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const sockets = new Set<unknown>();
+  server = createServer(handler);
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', (s) => sockets.add(s));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, sockets };
+}
+
+describe('paced client (C, open loop)', () => {
+  it('sends rate × duration requests over at most the given keep-alive connections and reports those due after the warm-up', async () => {
+    let requests = 0;
+    const { url, sockets } = await serve((_req, res) => {
+      requests++;
+      res.end('ok');
+    });
+    const r = await runPaced(bin, {
+      url: `${url}/`,
+      ratePerSec: 200,
+      durationSec: 1,
+      warmupSec: 0.5,
+      connections: 8,
+    });
+    expect(r.scheduled).toBe(200);
+    expect(r.sent).toBe(200);
+    expect(requests).toBe(200);
+    expect(r.errors).toBe(0);
+    expect(r.latenciesMs.length).toBe(100);
+    expect(sockets.size).toBeLessThanOrEqual(8);
+  });
+
+  it('measures latency from the due time, so time spent waiting for a busy connection counts', async () => {
+    // 2 connections × one answer per 50 ms = 40 req/s of capacity for 100 req/s asked: a queue
+    // builds, and an honest open-loop client reports it instead of slowing down.
+    const { url } = await serve((_req, res) => {
+      setTimeout(() => res.end('slow'), 50);
+    });
+    const r = await runPaced(bin, {
+      url: `${url}/`,
+      ratePerSec: 100,
+      durationSec: 1,
+      warmupSec: 0,
+      connections: 2,
+    });
+    expect(r.errors).toBe(0);
+    expect(r.latenciesMs.length).toBe(100);
+    expect(Math.min(...r.latenciesMs)).toBeGreaterThanOrEqual(50);
+    expect(r.queued).toBeGreaterThan(50);
+    // The last request waits behind ~60 others at 25 ms each: far more than the 50 ms service time.
+    expect(Math.max(...r.latenciesMs)).toBeGreaterThan(1_000);
+    expect(Math.max(...r.sendLagMs)).toBeGreaterThan(900);
+  });
+
+  it('reads chunked answers and counts 5xx answers as errors', async () => {
+    const { url } = await serve((req, res) => {
+      if (req.url === '/fail') {
+        res.statusCode = 503;
+        res.end('down');
+        return;
+      }
+      res.write('first chunk, ');
+      setTimeout(() => res.end('last chunk'), 2);
+    });
+    const ok = await runPaced(bin, {
+      url: `${url}/`,
+      ratePerSec: 100,
+      durationSec: 0.5,
+      warmupSec: 0,
+      connections: 4,
+    });
+    expect(ok.errors).toBe(0);
+    expect(ok.latenciesMs.length).toBe(50);
+    const failing = await runPaced(bin, {
+      url: `${url}/fail`,
+      ratePerSec: 100,
+      durationSec: 0.5,
+      warmupSec: 0,
+      connections: 4,
+    });
+    expect(failing.errors).toBe(50);
+    expect(failing.latenciesMs.length).toBe(0);
+  });
+
+  it('counts a connection closed mid-request as an error and goes on over a fresh one', async () => {
+    let n = 0;
+    const { url, sockets } = await serve((req, res) => {
+      if (++n % 10 === 0) req.socket.destroy();
+      else res.end('ok');
+    });
+    const r = await runPaced(bin, {
+      url: `${url}/`,
+      ratePerSec: 100,
+      durationSec: 1,
+      warmupSec: 0,
+      connections: 2,
+    });
+    expect(r.errors).toBe(10);
+    expect(r.latenciesMs.length).toBe(90);
+    expect(sockets.size).toBeGreaterThan(2);
+  });
+});
