@@ -17,7 +17,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DockerAdapter } from '../agent/adapters/docker.ts';
 import { readCgroupMounts } from '../agent/cgroups/cgroup-mounts.ts';
 import { cgroupOfProcess } from '../agent/cgroups/cgroup-of-process.ts';
-import { cgroupDirsOfProcess } from '../agent/cgroups/join-cgroup.ts';
+import { cgroupDirsOfProcess, joinCgroups } from '../agent/cgroups/join-cgroup.ts';
 import { removeEmptyCgroups } from '../agent/cgroups/remove-empty-cgroups.ts';
 import type { AgentFaultContext } from '../agent/faults/agent-fault.ts';
 import { BackgroundTasks } from '../agent/faults/background-tasks.ts';
@@ -212,6 +212,32 @@ describe('worker placement in the cgroups of a pid: target', () => {
     await once(victim, 'exit');
     await waitFor(() => !isAlive(worker.pid), 1_000, 'the worker to end with its target');
     expect(await cpuStress.revert(receipt, c)).toBe('vanished');
+  });
+
+  it("joins a target's unified (v2) cgroup when no v1 controller is mounted", async () => {
+    // This host is hybrid: its v2 hierarchy has no controllers, but cgroup.procs moves work the
+    // same, so the v2 path is exercised here with the v1 mounts hidden.
+    const unified = mounts.unified;
+    if (!unified) throw new Error('this test needs a cgroup v2 hierarchy (none mounted)');
+    const v2Only = { v1: {}, unified };
+    const dir = join(unified.mountPoint, `faultline-test-${process.pid}`);
+    mkdirSync(dir);
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      await once(other, 'spawn');
+      writeFileSync(join(dir, 'cgroup.procs'), `${victim.pid}\n`);
+      const dirs = cgroupDirsOfProcess(victim.pid!, v2Only);
+      expect(dirs).toEqual([dir]);
+      joinCgroups(dirs, other.pid!, v2Only);
+      expect(procsIn(dir).sort()).toEqual([victim.pid, other.pid].sort());
+      expect(cgroupOfProcess(other.pid!)?.unified).toBe(`/faultline-test-${process.pid}`);
+    } finally {
+      other.kill('SIGKILL');
+      victim.kill('SIGKILL');
+      await Promise.all([once(other, 'exit'), once(victim, 'exit')]);
+      await removeEmptyCgroups([dir], 3_000);
+    }
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('removes no cgroup a process is still in (the victim keeps its own)', async () => {
