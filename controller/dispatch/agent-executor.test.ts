@@ -1,75 +1,14 @@
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
-import { type AgentMessageInput, HubMessage, parseFrame } from '../../protocol/agent-wire.ts';
 import { isFaultlineError } from '../../protocol/errors.ts';
 import { AgentExecutor } from './agent-executor.ts';
 import { AgentHub } from './agent-hub.ts';
 import type { FaultHandle, FaultRequest } from './fault-executor.ts';
+import { FakeAgent } from './test-support/fake-agent.ts';
 
 // A real hub on loopback and scripted agents speaking the wire protocol over real sockets
 // (controller/ may not import agent/; test/run-agent-faults.test.ts runs real agents). Each fake
 // agent keeps the set of faults it holds, so assertions read the agent's side.
-
-class FakeAgent {
-  readonly ws: WebSocket;
-  readonly held = new Set<string>();
-  renewals = 0;
-
-  readonly agentId: string;
-
-  constructor(url: string, agentId: string) {
-    this.agentId = agentId;
-    this.ws = new WebSocket(url);
-    this.ws.on('message', (data) => {
-      const m = parseFrame(HubMessage, data.toString());
-      if (!m || !('requestId' in m)) return;
-      const ack = { type: 'ack' as const, requestId: m.requestId };
-      if (m.type === 'apply') {
-        if (m.faultType !== 'flag') {
-          return this.send({
-            ...ack,
-            ok: false,
-            error: { code: 'UNKNOWN_FAULT_TYPE', message: `unknown fault type ${m.faultType}` },
-          });
-        }
-        this.held.add(m.faultId);
-        return this.send({ ...ack, ok: true, receipt: { faultId: m.faultId } });
-      }
-      if (m.type === 'renew') {
-        this.renewals++;
-        if (!this.held.has(m.faultId))
-          return this.send({ ...ack, ok: false, error: { code: 'LEASE_EXPIRED', message: 'gone' } });
-        return this.send({ ...ack, ok: true, expiresAt: Date.now() + m.leaseMs });
-      }
-      if (m.type === 'revert') return this.send({ ...ack, ok: true, wasActive: this.held.delete(m.faultId) });
-      this.send({ ...ack, ok: true });
-    });
-  }
-
-  async hello(): Promise<void> {
-    await once(this.ws, 'open');
-    this.send({
-      type: 'hello',
-      token: 'secret',
-      agentId: this.agentId,
-      labels: {},
-      mode: 'host',
-      faults: [{ type: 'flag', paramsSchema: {}, targets: ['host'] }],
-    });
-  }
-
-  /** Reverts everything on its own and says so, as a halted agent does. */
-  halt(): void {
-    for (const faultId of this.held) this.send({ type: 'reverted', faultId, reason: 'halt' });
-    this.held.clear();
-  }
-
-  send(m: AgentMessageInput): void {
-    this.ws.send(JSON.stringify(m));
-  }
-}
 
 function request(id: string, agentId: string, extra: Partial<FaultRequest> = {}): FaultRequest {
   return {
@@ -91,9 +30,9 @@ describe('agent executor', () => {
   let executor: AgentExecutor;
 
   const connect = async (agentId: string) => {
-    const agent = new FakeAgent(hub.url, agentId);
+    const agent = new FakeAgent(hub.url, { agentId });
     agents.push(agent);
-    await agent.hello();
+    await agent.hello('secret');
     for (let i = 0; i < 100 && !hub.agents().some((a) => a.agentId === agentId); i++) await sleep(10);
     expect(hub.agents().map((a) => a.agentId)).toContain(agentId);
     return agent;

@@ -299,15 +299,24 @@ function firstReason(h: HypothesisResult): string {
   return bad ? `${bad.probe}: ${bad.reasons.join('; ')}` : 'unknown';
 }
 
-/** Runs the method's steps in order: faults are applied and left on; `wait` pauses the method. */
+/**
+ * Runs the method's steps in order: faults are applied and left on; `wait` pauses the method. A
+ * step on an agent target has one fault per chosen agent; they are applied together.
+ */
 async function runMethod(ctx: RunContext): Promise<void> {
-  const faultsByStep = new Map(ctx.plan.faults.map((f) => [f.step, ctx.state.faults.get(f.id)!]));
+  const faultsByStep = new Map<string, FaultState[]>();
+  for (const f of ctx.plan.faults) {
+    const list = faultsByStep.get(f.step) ?? [];
+    list.push(ctx.state.faults.get(f.id)!);
+    faultsByStep.set(f.step, list);
+  }
+  const applyStep = (path: string) =>
+    Promise.all((faultsByStep.get(path) ?? []).map((f) => applyFault(ctx, f)));
   for (const [i, step] of ctx.experiment.spec.method.entries()) {
     if (ctx.stopSignal.aborted) return;
     if ('wait' in step) await abortableSleep(step.wait, ctx.stopSignal);
-    else if ('parallel' in step)
-      await Promise.all(step.parallel.map((_, j) => applyFault(ctx, faultsByStep.get(`${i}.${j}`)!)));
-    else await applyFault(ctx, faultsByStep.get(String(i))!);
+    else if ('parallel' in step) await Promise.all(step.parallel.map((_, j) => applyStep(`${i}.${j}`)));
+    else await applyStep(String(i));
   }
 }
 
