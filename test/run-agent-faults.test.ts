@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,17 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((r) => server.close(r));
   return port;
+}
+
+/** How many workers tagged with `agentId` were seen while `child` ran (polled every 50 ms, at most 60 s). */
+async function workersWhileRunning(agentId: string, child: ChildProcess): Promise<number> {
+  const deadline = Date.now() + 60_000;
+  while (child.exitCode === null && child.signalCode === null && Date.now() < deadline) {
+    const n = findTagged({ agentId }).length;
+    if (n > 0) return n;
+    await sleep(50);
+  }
+  return 0;
 }
 
 describe('faultline run with agent faults', () => {
@@ -100,11 +111,7 @@ ${proxyAndProbe.replace('upstream: 127.0.0.1:0', `upstream: 127.0.0.1:${service.
       runArgs(file, 'mixed', ['--agent-id', agentId, '--agent-state-dir', join(dir, 'mixed-agent')]),
     );
     // While the run is on, the leak is a real worker process tagged with the in-process agent's id.
-    let seen = 0;
-    for (let i = 0; i < 100 && seen === 0 && child.exitCode === null; i++) {
-      seen = findTagged({ agentId }).length;
-      if (seen === 0) await sleep(50);
-    }
+    const seen = await workersWhileRunning(agentId, child);
     const r = await done;
     expect(r.code, r.stderr).toBe(0);
     expect(seen).toBe(1);
@@ -166,11 +173,7 @@ ${proxyAndProbe.replace('upstream: 127.0.0.1:0', `upstream: 127.0.0.1:${service.
       stateDir: join(dir, 'external-agent'),
     });
     children.push(agent);
-    let seen = 0;
-    for (let i = 0; i < 200 && seen === 0 && run.child.exitCode === null; i++) {
-      seen = findTagged({ agentId }).length;
-      if (seen === 0) await sleep(50);
-    }
+    const seen = await workersWhileRunning(agentId, run.child);
     const r = await run.done;
     expect(r.code, `${r.stderr}\n${agent.log()}`).toBe(0);
     expect(seen).toBe(1);
