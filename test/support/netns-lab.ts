@@ -60,9 +60,10 @@ export function createNetnsLab(): NetnsLab {
   const base = `${PREFIX}${process.pid}-${n}`;
   const nsA = `${base}-a`;
   const nsB = `${base}-b`;
-  // Interface names: at most 15 bytes; they live only inside the lab's namespaces.
-  const devA = `fla${n}`;
-  const devB = `flb${n}`;
+  // Created straight inside the lab's namespaces, so every lab can use the same names (at most 15
+  // bytes); network-bandwidth's example names `fl-lab-a`, a device no real host has.
+  const devA = 'fl-lab-a';
+  const devB = 'fl-lab-b';
   const net = (process.pid + n) % 250;
   const addrA = `10.250.${net}.1`;
   const addrB = `10.250.${net}.2`;

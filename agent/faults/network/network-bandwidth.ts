@@ -60,9 +60,9 @@ export const networkBandwidth: AgentFault<NetworkBandwidthParams> = {
   targets: ['host', 'pid', 'container', 'netns'],
   summary: 'limits a device egress rate to rateKbitPerSec with a tbf root qdisc; revert deletes it',
   params: NetworkBandwidthParams,
-  // The default-route device (a test namespace's veth) at 10 Mbit/s: visible in `tc qdisc show`, and
-  // mild if it ever landed on a real host's uplink.
-  example: { rateKbitPerSec: 10_000 },
+  // The veth of test/support/netns-lab.ts's first namespace, which no real host has: applied on a
+  // host by mistake, the example fails with "no device" instead of shaping the host's lo or uplink.
+  example: { rateKbitPerSec: 10_000, device: 'fl-lab-a' },
   undo: (target, params, ctx) => qdiscUndo(target, params.device, ctx),
   apply: (target, params, ctx) => applyQdisc(target, params.device, (mtu) => tbf(params, mtu), ctx),
   revert: revertQdisc,
