@@ -12,6 +12,7 @@ import type { JournalFile } from '../protocol/journal.ts';
 import type { Verdict } from '../protocol/verdict.ts';
 import { type SampleService, startSampleService } from '../scripts/sample-service.ts';
 import { runCli, startCli } from './support/cli-child.ts';
+import { docker, removeTestObjects, startTestContainer } from './support/docker-env.ts';
 
 // `faultline run` as a real child process on experiments that mix proxy and agent faults: the
 // in-process agent (default), an external `faultline agent` process joining through --listen, an
@@ -340,5 +341,62 @@ describe('the shipped agent example experiments', () => {
     expect(execFileSync('iptables', ['-S'], { encoding: 'utf8' })).not.toContain(
       `faultline:${blackhole.agentId}:`,
     );
+  }, 90_000);
+});
+
+describe('the shipped container-kill example', () => {
+  const tag = `run-container-kill-${process.pid}`;
+  const agentId = `example-container-kill-${process.pid}`;
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'faultline-run-container-kill-'));
+  });
+
+  afterAll(async () => {
+    await removeTestObjects(tag);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('kills one of the two demo replicas and starts it again on revert, the service whole afterwards', async () => {
+    // The two replicas the example's comment describes: busybox httpd on host networking, loopback only.
+    const replicas = await Promise.all(
+      ['127.0.0.1:18085', '127.0.0.1:18086'].map((address) =>
+        startTestContainer({
+          tag,
+          labels: { app: 'faultline-demo' },
+          network: 'host',
+          cmd: ['httpd', '-f', '-p', address],
+        }),
+      ),
+    );
+    const running = async () =>
+      Promise.all(replicas.map(async (c) => (await docker.getContainer(c.id).inspect()).State.Running));
+    const run = startCli([
+      'run',
+      'experiments/container-kill.yaml',
+      '--json',
+      '--store',
+      join(dir, 'store.db'),
+      '--agent-id',
+      agentId,
+      '--agent-state-dir',
+      join(dir, 'agent'),
+    ]);
+    // While the fault is on, exactly one replica is down.
+    let down: boolean[] | null = null;
+    const deadline = Date.now() + 60_000;
+    while (run.child.exitCode === null && Date.now() < deadline && down === null) {
+      const states = await running();
+      if (states.includes(false)) down = states;
+      else await sleep(100);
+    }
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(down?.filter((s) => !s)).toHaveLength(1);
+    const verdict = JSON.parse(r.stdout) as Verdict;
+    expect(verdict.ending).toBe('completed');
+    expect(verdict.faults).toEqual([expect.objectContaining({ type: 'docker-kill', agentId })]);
+    expect(await running()).toEqual([true, true]);
   }, 90_000);
 });
