@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBenchRun } from './support/bench-run.ts';
 import { type Condition, type ConditionResult, runConditions } from './support/latency-conditions.ts';
-import { LOOP_PROBE_ENV, LOOP_PROBE_NODE_ARGS, LOOP_PROBE_RESOLUTION_MS } from './support/loop-stats.ts';
+import {
+  LOOP_PROBE_ENV,
+  LOOP_PROBE_NODE_ARGS,
+  LOOP_PROBE_RESOLUTION_MS,
+  LOOP_PROBE_TIMER_ENV,
+} from './support/loop-stats.ts';
 import { startNodeFixture } from './support/node-fixture.ts';
 import { buildPacedClient } from './support/paced-client.ts';
 import { startNginxStatic } from './support/peers.ts';
@@ -76,7 +81,7 @@ try {
         name: `faultline-${mode}`,
         cpu: run.cpus.proxy,
         nodeArgs: LOOP_PROBE_NODE_ARGS,
-        env: { [LOOP_PROBE_ENV]: probeFile },
+        env: { [LOOP_PROBE_ENV]: probeFile, [LOOP_PROBE_TIMER_ENV]: String(DELAY_MS) },
       },
     );
     const url = `http://127.0.0.1:${proxy.port}/`;
@@ -122,7 +127,8 @@ try {
       "Latency from each request's due time to the last byte of its answer (no coordinated omission). " +
       'Added = with the fault minus without it (same proxy process, same rate); ratio = added ÷ delay.',
     `Diagnostics: client send lag = when a request left minus when it was due (connection waits included); ` +
-      `proxy loop delay = \`monitorEventLoopDelay\` in the proxy process, sampled every ${LOOP_PROBE_RESOLUTION_MS} ms (included); ` +
+      `proxy timer lag = how late ${DELAY_MS} ms timers the probe starts in the proxy process every 5 ms fire (they share the loop and timer lists with the fault's); ` +
+      `proxy loop delay = \`monitorEventLoopDelay\` there, sampled every ${LOOP_PROBE_RESOLUTION_MS} ms (included); ` +
       'GC = V8 pauses seen by a PerformanceObserver there (bench/support/loop-probe.ts, preloaded).',
     '',
     ...sections,
@@ -205,6 +211,9 @@ function modeSection(
     `${fmtMs(lag(r, 0.5), 3)} / ${fmtMs(lag(r, 0.99), 3)} / ${fmtMs(lag(r, 1), 2)}`,
     fmtInt(r.queued),
     r.loop ? `${Math.round(r.loop.cpuPercent)} %` : '—',
+    r.loop
+      ? `${fmtMs(r.loop.timerLagP50Ms, 3)} / ${fmtMs(r.loop.timerLagP99Ms, 3)} / ${fmtMs(r.loop.timerLagMaxMs)}`
+      : '—',
     r.loop ? `${fmtMs(r.loop.delayP99Ms)} / ${fmtMs(r.loop.delayMaxMs)}` : '—',
     r.loop ? `${r.loop.gcPauses} / ${fmtMs(r.loop.gcTotalMs, 1)} / ${fmtMs(r.loop.gcMaxMs, 1)}` : '—',
   ]);
@@ -255,6 +264,7 @@ function modeSection(
         'client send lag p50 / p99 / max',
         'waited for a connection',
         'proxy CPU',
+        `proxy ${DELAY_MS} ms timer lag p50 / p99 / max`,
         'proxy loop delay p99 / max',
         'GC pauses: count / total / longest',
       ],

@@ -2,9 +2,19 @@
 // its event loop ran, without touching the code under test. Each SIGUSR2 writes what happened
 // since the previous one to $FAULTLINE_LOOP_PROBE (JSON, see LoopStats) and starts afresh; the
 // bench reads it with readLoopStats (loop-stats.ts). Inert when the variable is not set.
+// Besides loop delay and GC pauses it keeps its own stream of timers as long as the fault's delay
+// (one every TIMER_EVERY_MS): how late they fire is how late a delayed request is released.
 import { writeFileSync } from 'node:fs';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { LOOP_PROBE_ENV, LOOP_PROBE_RESOLUTION_MS, type LoopStats } from './loop-stats.ts';
+import { createHistogram, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import {
+  LOOP_PROBE_ENV,
+  LOOP_PROBE_RESOLUTION_MS,
+  LOOP_PROBE_TIMER_ENV,
+  type LoopStats,
+} from './loop-stats.ts';
+
+/** How often the probe starts one of its timers, ms (200 a second: cheap next to the load). */
+const TIMER_EVERY_MS = 5;
 
 const file = process.env[LOOP_PROBE_ENV];
 if (file) {
@@ -14,6 +24,15 @@ if (file) {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcPausesMs.push(e.duration);
   }).observe({ entryTypes: ['gc'] });
+  // Lateness of each probe timer against performance.now(), µs (histograms hold integers ≥ 1).
+  const timerLag = createHistogram();
+  const timerMs = Number(process.env[LOOP_PROBE_TIMER_ENV] ?? 100);
+  setInterval(() => {
+    const due = performance.now() + timerMs;
+    setTimeout(() => {
+      timerLag.record(Math.max(1, Math.round((performance.now() - due) * 1_000)));
+    }, timerMs).unref();
+  }, TIMER_EVERY_MS).unref();
   let seq = 0;
   let cpu = process.cpuUsage();
   let since = performance.now();
@@ -28,12 +47,16 @@ if (file) {
       delayP50Ms: ms(delay.percentile(50)),
       delayP99Ms: ms(delay.percentile(99)),
       delayMaxMs: ms(delay.max),
+      timerLagP50Ms: timerLag.count ? timerLag.percentile(50) / 1_000 : Number.NaN,
+      timerLagP99Ms: timerLag.count ? timerLag.percentile(99) / 1_000 : Number.NaN,
+      timerLagMaxMs: timerLag.count ? timerLag.max / 1_000 : Number.NaN,
       gcPauses: gcPausesMs.length,
       gcTotalMs: gcPausesMs.reduce((a, b) => a + b, 0),
       gcMaxMs: gcPausesMs.reduce((a, b) => Math.max(a, b), 0),
     };
     writeFileSync(file, JSON.stringify(stats));
     delay.reset();
+    timerLag.reset();
     gcPausesMs = [];
     cpu = process.cpuUsage();
     since = now;

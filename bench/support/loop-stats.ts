@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 /** Environment variable naming the file loop-probe.ts writes to. */
 export const LOOP_PROBE_ENV = 'FAULTLINE_LOOP_PROBE';
+/** Environment variable with the length of the probe's own timers, ms (the fault's delay; default 100). */
+export const LOOP_PROBE_TIMER_ENV = 'FAULTLINE_LOOP_PROBE_TIMER_MS';
 /** Sampling period of the event-loop delay histogram, ms; every delay reading includes it. */
 export const LOOP_PROBE_RESOLUTION_MS = 1;
 /** Node arguments that preload the probe into a child. */
@@ -19,6 +21,13 @@ export interface LoopStats {
   delayP50Ms: number;
   delayP99Ms: number;
   delayMaxMs: number;
+  /**
+   * How late the probe's own timers (as long as the fault's delay) fired, ms, against
+   * performance.now(); they share the event loop and timer lists with the fault's timers.
+   */
+  timerLagP50Ms: number;
+  timerLagP99Ms: number;
+  timerLagMaxMs: number;
   /** Garbage-collection pauses (all kinds) and their total and longest, ms. */
   gcPauses: number;
   gcTotalMs: number;

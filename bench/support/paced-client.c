@@ -37,6 +37,8 @@
 /** After the last request is due, answers may take this long before they count as errors, ns. */
 #define DRAIN_NS (30LL * NS_PER_S)
 #define MAX_EVENTS 512
+/** Pause between opening the connections and the first due request, ns. */
+#define SETTLE_NS (500LL * 1000000LL)
 
 typedef struct {
   int fd;     /* -1 when not connected */
@@ -229,7 +231,9 @@ int main(int argc, char **argv) {
     idle[idle_n++] = i;
   }
 
-  const int64_t t0 = now_ns() + 20000000LL; /* 20 ms: let the last accepts settle */
+  /* The server is still accepting (and a TCP proxy dialling its upstream for each connection):
+     wait SETTLE_NS so that burst is over before the first request is due. */
+  const int64_t t0 = now_ns() + SETTLE_NS;
   const int64_t report_from = t0 + (int64_t)(warmup_s * NS_PER_S);
   const double interval_ns = (double)NS_PER_S / rate;
   long long next = 0, q_head = 0, q_tail = 0, in_flight = 0;

@@ -1,0 +1,61 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LOOP_PROBE_ENV, LOOP_PROBE_NODE_ARGS, LOOP_PROBE_TIMER_ENV, readLoopStats } from './loop-stats.ts';
+
+// A child that says "ready", idles, blocks its event loop for BLOCK_MS when it reads a line on
+// stdin, says "blocked", and idles on.
+const BLOCK_MS = 200;
+const CHILD = `
+process.stdin.on('data', () => {
+  const until = performance.now() + ${BLOCK_MS};
+  while (performance.now() < until) {}
+  console.log('blocked');
+});
+console.log('ready');
+`;
+
+let child: ChildProcess | undefined;
+let dir: string | undefined;
+afterEach(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  child = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+async function line(c: ChildProcess, text: string): Promise<void> {
+  for (;;) {
+    const [chunk] = (await once(c.stdout!, 'data')) as [Buffer];
+    if (chunk.toString().includes(text)) return;
+  }
+}
+
+describe('loop probe', () => {
+  it('reports a blocked event loop as loop delay and as late timers, and starts afresh after each reading', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'faultline-loop-probe-'));
+    const file = join(dir, 'loop.json');
+    child = spawn(process.execPath, [...LOOP_PROBE_NODE_ARGS, '-e', CHILD], {
+      env: { ...process.env, [LOOP_PROBE_ENV]: file, [LOOP_PROBE_TIMER_ENV]: '20' },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    await line(child, 'ready');
+    // Let the probe's timers run a while, then start afresh.
+    await new Promise((r) => setTimeout(r, 200));
+    await readLoopStats(child.pid!, file, 1);
+    child.stdin!.write('block\n');
+    await line(child, 'blocked');
+    await new Promise((r) => setTimeout(r, 100));
+    const blocked = await readLoopStats(child.pid!, file, 2);
+    expect(blocked.delayMaxMs).toBeGreaterThanOrEqual(BLOCK_MS * 0.9);
+    expect(blocked.timerLagMaxMs).toBeGreaterThanOrEqual(BLOCK_MS * 0.5);
+    expect(blocked.cpuPercent).toBeGreaterThan(10);
+    await new Promise((r) => setTimeout(r, 200));
+    const calm = await readLoopStats(child.pid!, file, 3);
+    expect(calm.delayMaxMs).toBeLessThan(BLOCK_MS * 0.9);
+    expect(calm.seconds).toBeGreaterThan(0.15);
+  });
+});
