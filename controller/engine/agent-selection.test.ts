@@ -106,6 +106,34 @@ describe('agent selection', () => {
     });
   });
 
+  it('reports params that do not fit the schema the agent advertised for the type', () => {
+    const strict = agent(
+      's',
+      {},
+      {
+        faults: [
+          {
+            type: 'cpu-stress',
+            targets: ['host'],
+            paramsSchema: {
+              type: 'object',
+              properties: { percent: { type: 'number', minimum: 1, maximum: 100 } },
+              required: ['percent'],
+              additionalProperties: false,
+            },
+          },
+        ],
+      },
+    );
+    const check = (params: unknown) =>
+      capabilityProblems([{ id: 'f', type: 'cpu-stress', agent: strict, on: 'host', params }]);
+    expect(check({ percent: 50 })).toEqual([]);
+    expect(check({ percent: 500 })).toEqual([
+      expect.stringMatching(/^params of cpu-stress do not fit what agent s accepts: percent: .*100/),
+    ]);
+    expect(check({ percent: 5, nope: 1 })).toHaveLength(1);
+  });
+
   it('reports a fault type an agent lacks, a target kind it does not act on, and a halted agent', () => {
     expect(capabilityProblems([{ id: 'f1', type: 'cpu-stress', agent: fleet[0]!, on: 'host' }])).toEqual([]);
     expect(

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { type AgentTarget, targetKind } from '../../protocol/agent-wire.ts';
 import type { Target } from '../../protocol/experiment.ts';
 import type { AgentInfo } from '../dispatch/agent-hub.ts';
@@ -129,11 +130,29 @@ export async function waitForAgents(
 }
 
 /**
- * What the chosen agents cannot do: a fault type an agent does not advertise, or a target kind
- * the type does not act on there. Empty when every fault can be applied.
+ * Why `params` do not fit the JSON Schema an agent advertised for the type, or null when they do
+ * (or when the schema cannot be read back: the agent validates on apply anyway).
+ */
+function paramsProblem(schema: Record<string, unknown>, params: unknown): string | null {
+  let parsed: ReturnType<z.ZodType['safeParse']>;
+  try {
+    parsed = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]).safeParse(params);
+  } catch {
+    return null;
+  }
+  if (parsed.success) return null;
+  return parsed.error.issues
+    .map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`)
+    .join('; ');
+}
+
+/**
+ * What the chosen agents cannot do: a fault type an agent does not advertise, a target kind the
+ * type does not act on there, params that do not fit the type's advertised schema, or a halted
+ * agent. Empty when every fault can be applied.
  */
 export function capabilityProblems(
-  faults: readonly { id: string; type: string; agent: AgentInfo; on: AgentTarget }[],
+  faults: readonly { id: string; type: string; agent: AgentInfo; on: AgentTarget; params?: unknown }[],
 ): string[] {
   const problems: string[] = [];
   for (const f of faults) {
@@ -145,6 +164,10 @@ export function capabilityProblems(
     } else if (!advertised.targets.includes(targetKind(f.on))) {
       problems.push(
         `fault type ${f.type} on agent ${f.agent.agentId} does not act on ${targetKind(f.on)} targets (${f.on}); it acts on: ${advertised.targets.join(', ')}`,
+      );
+    } else if (f.params !== undefined && paramsProblem(advertised.paramsSchema, f.params) !== null) {
+      problems.push(
+        `params of ${f.type} do not fit what agent ${f.agent.agentId} accepts: ${paramsProblem(advertised.paramsSchema, f.params)}`,
       );
     } else if (f.agent.halted) {
       problems.push(`agent ${f.agent.agentId} is halted (\`faultline agent resume\` lifts it)`);

@@ -286,7 +286,9 @@ function agentCapabilityFailure(plan: RunContext['plan'], chosen: AgentChoice | 
   const faults = plan.faults.flatMap((f) => {
     const t = f.request.target;
     const agent = t.kind === 'agent' ? byId.get(t.agentId) : undefined;
-    return agent && t.kind === 'agent' ? [{ id: f.id, type: f.request.type, agent, on: t.on }] : [];
+    return agent && t.kind === 'agent'
+      ? [{ id: f.id, type: f.request.type, agent, on: t.on, params: f.request.params }]
+      : [];
   });
   const problems = capabilityProblems(faults);
   return problems.length
