@@ -9,7 +9,7 @@ import type { ExecutorEvents, FaultExecutor } from '../dispatch/fault-executor.t
 import { ProxyExecutor } from '../dispatch/proxy-executor.ts';
 import type { RunStore } from '../store/run-store.ts';
 import { abortableSleep } from './abortable-sleep.ts';
-import { type AgentChoice, agentTargets, capabilityProblems, waitForAgents } from './agent-selection.ts';
+import { agentCapabilityFailure, chooseRunAgents } from './choose-run-agents.ts';
 import { applyFault, revertEverything } from './fault-lifecycle.ts';
 import { startGuards } from './guards/start-guards.ts';
 import { type Baselines, checkHypothesis } from './hypothesis.ts';
@@ -254,46 +254,6 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Verdict
   await journal.append('verdict', { ...verdict }, { phase: state.phase }).catch(() => {});
   await store.finishRun(runId, { endedAt: verdict.endedAt, ending: verdict.ending, verdict });
   return verdict;
-}
-
-/** The agents each agent target selects (waiting for them), or why the run cannot have them. */
-async function chooseRunAgents(
-  opts: RunExperimentOptions,
-): Promise<{ chosen: AgentChoice | undefined; failure: string | null; seed: number | null }> {
-  const targets = agentTargets(opts.experiment.spec.targets);
-  if (Object.keys(targets).length === 0) return { chosen: undefined, failure: null, seed: null };
-  const seed = opts.experiment.spec.settings.seed ?? Math.floor(Math.random() * 2 ** 31);
-  if (!opts.agentHub) {
-    return {
-      chosen: new Map(),
-      failure: `targets ${Object.keys(targets).join(', ')} select agents, and this run has no agent hub; nothing was applied`,
-      seed,
-    };
-  }
-  const waited = await waitForAgents(opts.agentHub, targets, {
-    timeoutMs: opts.waitForAgentsMs ?? 10_000,
-    seed,
-    signal: opts.signal ?? new AbortController().signal,
-  });
-  if (!waited.ok) return { chosen: new Map(), failure: waited.reason, seed };
-  return { chosen: waited.chosen, failure: null, seed };
-}
-
-/** A chosen agent that lacks a fault type or target kind fails the run before anything is applied. */
-function agentCapabilityFailure(plan: RunContext['plan'], chosen: AgentChoice | undefined): string | null {
-  if (!chosen) return null;
-  const byId = new Map([...chosen.values()].flat().map((a) => [a.agentId, a]));
-  const faults = plan.faults.flatMap((f) => {
-    const t = f.request.target;
-    const agent = t.kind === 'agent' ? byId.get(t.agentId) : undefined;
-    return agent && t.kind === 'agent'
-      ? [{ id: f.id, type: f.request.type, agent, on: t.on, params: f.request.params }]
-      : [];
-  });
-  const problems = capabilityProblems(faults);
-  return problems.length
-    ? `the chosen agents cannot run this experiment: ${problems.join('; ')}; nothing was applied`
-    : null;
 }
 
 function firstReason(h: HypothesisResult): string {
