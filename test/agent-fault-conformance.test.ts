@@ -1,43 +1,63 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DockerAdapter } from '../agent/adapters/docker.ts';
 import type { AgentFaultContext } from '../agent/faults/agent-fault.ts';
 import { BackgroundTasks } from '../agent/faults/background-tasks.ts';
 import { agentFaultRegistry } from '../agent/faults/registry.ts';
-import { findTagged, killTagged } from '../agent/faults/tagged-process.ts';
-import { isAlive, waitFor } from '../agent/test-support/proc-stats.ts';
+import { killTagged } from '../agent/faults/tagged-process.ts';
+import { netemSupport } from '../agent/net/netem-support.ts';
+import {
+  type ConformanceTarget,
+  containerTarget,
+  familyOf,
+  hostTarget,
+  netnsTarget,
+  type TargetFamily,
+} from './support/conformance-targets.ts';
 
 // One conformance suite over every agent fault in the registry: strict schema with a JSON Schema
-// to advertise, documented, a visible effect, and apply → revert → revert again returns to the start.
+// to advertise, documented, a visible effect, and apply → revert → revert again returns to the
+// start. Each fault acts on a target of its kind: network faults in a namespace this test makes,
+// docker faults on a container of the test image, the rest on the host.
 
 const agentId = `conformance-${process.pid}`;
+const tag = `conformance-${process.pid}`;
 const docs = readFileSync(new URL('../docs/faults.md', import.meta.url), 'utf8');
 let binDir: string;
 let stateDir: string;
-const victims: ChildProcess[] = [];
+let current: ConformanceTarget | undefined;
 
-/** What of ours exists right now: tagged worker processes and fill files in /tmp. */
-function ours(faultId: string) {
-  return {
-    processes: findTagged({ agentId }).length,
-    files: readdirSync(tmpdir()).filter((f) => f === `.faultline-fill-${faultId}`),
-  };
+async function targetFor(family: TargetFamily, faultId: string): Promise<ConformanceTarget> {
+  if (family === 'netns') current = netnsTarget();
+  else if (family === 'container') current = await containerTarget(tag);
+  // process-kill's example kills by this name; only the host target's victim carries it.
+  else current = hostTarget({ agentId, faultId, victimPath: join(binDir, 'faultline-example-victim') });
+  return current;
+}
+
+/** Polls `check` every 20 ms until it resolves true; throws after `timeoutMs`. */
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
 }
 
 beforeAll(() => {
   binDir = mkdtempSync(join(tmpdir(), 'faultline-conf-'));
   stateDir = join(binDir, 'state');
-  // process-kill's example kills by this name; only our victim carries it.
   symlinkSync('/bin/sleep', join(binDir, 'faultline-example-victim'));
   mkdirSync(stateDir);
 });
 afterEach(async () => {
   await killTagged([], { agentId });
-  for (const v of victims.splice(0)) if (v.exitCode === null && v.signalCode === null) v.kill('SIGKILL');
+  await current?.cleanup();
+  current = undefined;
 });
 afterAll(() => rmSync(binDir, { recursive: true, force: true }));
 
@@ -62,20 +82,23 @@ describe.each([...agentFaultRegistry.values()])('agent fault $type', (fault) => 
       background: new BackgroundTasks(),
       adapters: { docker: new DockerAdapter() },
     };
-    const victim = spawn(join(binDir, 'faultline-example-victim'), ['30'], { stdio: 'ignore' });
-    victims.push(victim);
-    const before = ours(faultId);
+    const family = familyOf(fault);
+    const where = await targetFor(family, faultId);
+    const before = await where.snapshot();
+    const params = fault.params.parse(fault.example);
 
-    const receipt = await fault.apply('host', fault.params.parse(fault.example), ctx);
-    const during = ours(faultId);
-    const changed =
-      during.processes > before.processes ||
-      during.files.length > before.files.length ||
-      !isAlive(victim.pid!);
-    if (!changed) await waitFor(() => !isAlive(victim.pid!), 1_000, `a visible effect of ${fault.type}`);
+    if (fault.type === 'network-latency' && netemSupport() !== 'yes') {
+      // Host latency needs sch_netem; without it the fault must refuse clearly and change nothing.
+      await expect(fault.apply(where.target, params, ctx)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+      expect(await where.snapshot()).toEqual(before);
+      return;
+    }
+
+    const receipt = await fault.apply(where.target, params, ctx);
+    await waitFor(() => where.changedSince(before), 2_000, `a visible effect of ${fault.type}`);
 
     await fault.revert(receipt, ctx);
-    expect(ours(faultId)).toEqual(before);
+    expect(await where.snapshot()).toEqual(before);
     await expect(fault.revert(receipt, ctx)).resolves.toBe('vanished');
     expect(ctx.background.stop(faultId)).toBe(false);
   });
