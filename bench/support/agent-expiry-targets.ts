@@ -3,6 +3,12 @@ import { join } from 'node:path';
 import type { AnyAgentFault, Receipt } from '../../agent/faults/agent-fault.ts';
 import { isSameProcess } from '../../agent/faults/tagged-process.ts';
 import { WorkerReceipt } from '../../agent/faults/worker-processes.ts';
+import {
+  type ConformanceTarget,
+  containerTarget,
+  familyOf,
+  netnsTarget,
+} from '../../test/support/conformance-targets.ts';
 import type { ExpiryTarget } from './agent-expiry-trials.ts';
 
 /** Sets up (and later tears down) where one fault kind acts during the bench. */
@@ -53,12 +59,32 @@ const workerProvider: TargetProvider = {
   },
 };
 
+/**
+ * Network and docker faults act where the conformance test makes them act (a namespace of a
+ * test-made lab; a container of the test image): gone = everything there is as before the fault.
+ */
+function conformanceProvider(family: 'netns' | 'container', describe: string): TargetProvider {
+  return {
+    async setUp() {
+      const where: ConformanceTarget =
+        family === 'netns' ? netnsTarget() : await containerTarget(`bench-expiry-${process.pid}`);
+      const before = JSON.stringify(await where.snapshot());
+      return {
+        target: where.target,
+        describe,
+        effectGone: async () => JSON.stringify(await where.snapshot()) === before,
+        tearDown: () => where.cleanup(),
+      };
+    },
+  };
+}
+
 /** The provider for `fault`: by type when it needs one of its own, else by the target kinds it takes. */
 export function targetProviderFor(fault: AnyAgentFault): TargetProvider {
   const own = hostProviders[fault.type];
   if (own) return own;
-  if (['memory-leak', 'memory-hog', 'cpu-stress'].includes(fault.type)) return workerProvider;
-  throw new Error(
-    `bench/agent-expiry has no target for ${fault.type} (targets: ${fault.targets.join(', ')})`,
-  );
+  const family = familyOf(fault);
+  if (family === 'netns') return conformanceProvider('netns', 'test network namespace');
+  if (family === 'container') return conformanceProvider('container', 'test container');
+  return workerProvider;
 }
