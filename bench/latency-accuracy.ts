@@ -2,14 +2,18 @@
 // the HTTP and the TCP proxy, side by side with the same load sent straight to the upstream.
 // Usage: npx node bench/latency-accuracy.ts [--duration 10] [--delay-ms 100] [--rounds 1]
 //        [--modes http,tcp] [--directions downstream,upstream] [--rate N] [--no-pin] [--no-write]
+//        [--proxy-node-args="--flag ..."] [--compare-node-args="--flag ..."]
 // Per mode: peak = wrk -c32 through the proxy with no fault; then an open-loop C client
 // (bench/support/paced-client.c) at peak ÷ 2 against the upstream directly, the proxy without a
 // fault, and the proxy with the fault per direction, interleaved over --rounds. Added = faulted
-// minus no fault, same rate, same proxy process. Upstream: nginx static file.
+// minus no fault, same rate, same proxy process. Upstream: nginx static file. With
+// --compare-node-args a second proxy process started with those Node/V8 flags runs the same
+// conditions in the same rounds (figures only; verdicts are for the proxy as shipped).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBenchRun } from './support/bench-run.ts';
-import { type Condition, type ConditionResult, runConditions } from './support/latency-conditions.ts';
+import { type Condition, runConditions } from './support/latency-conditions.ts';
+import { modeReport, type ProxyRuns, type SoundnessLimits } from './support/latency-report.ts';
 import {
   LOOP_PROBE_ENV,
   LOOP_PROBE_NODE_ARGS,
@@ -17,17 +21,9 @@ import {
   LOOP_PROBE_TIMER_ENV,
 } from './support/loop-stats.ts';
 import { startNodeFixture } from './support/node-fixture.ts';
-import { buildPacedClient } from './support/paced-client.ts';
+import { buildPacedClient, type PacedResult } from './support/paced-client.ts';
 import { startNginxStatic } from './support/peers.ts';
-import {
-  fmtInt,
-  fmtMs,
-  fmtRatio,
-  markdownTable,
-  quantile,
-  type TargetCheck,
-  targetsTable,
-} from './support/report.ts';
+import { fmtInt, fmtMs, quantile, type TargetCheck, targetsTable } from './support/report.ts';
 import { runWrk } from './support/wrk.ts';
 
 const { values: args } = parseArgs({
@@ -39,6 +35,10 @@ const { values: args } = parseArgs({
     directions: { type: 'string', default: 'downstream,upstream' },
     /** Fixed request rate (req/s) for every mode instead of half the measured peak. */
     rate: { type: 'string' },
+    /** Extra Node/V8 flags for the proxy process (e.g. GC settings under study); recorded in the notes. */
+    'proxy-node-args': { type: 'string', default: '' },
+    /** Flags of a second proxy process measured side by side (figures only). */
+    'compare-node-args': { type: 'string', default: '' },
     'no-pin': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
   },
@@ -48,18 +48,21 @@ const DELAY_MS = Number(args['delay-ms']);
 const ROUNDS = Number(args.rounds);
 const MODES = args.modes.split(',').map((m) => m.trim());
 const DIRECTIONS = args.directions.split(',').map((d) => d.trim());
+const PROXY_NODE_ARGS = args['proxy-node-args'].split(' ').filter(Boolean);
+const COMPARE_NODE_ARGS = args['compare-node-args'].split(' ').filter(Boolean);
 /** Most connections the paced client opens (each costs the TCP proxy two file descriptors). */
 const MAX_CONNECTIONS = 6_000;
-/** No-fault p50 (ms) above which the proxy is called saturated and the mode's verdicts void. */
-const SATURATED_MS = 10;
 /**
- * Limits on the client's own send lag (ms): above them the client, not the proxy, set that
- * quantile. The p50 verdict needs a punctual median send; the p99 verdict a punctual p99.
+ * When a run's verdicts count: the client sent on time (the p50 verdict needs a punctual median
+ * send, ms; the p99 verdict a punctual p99), at most 0.1 % of requests failed, and the proxy did
+ * not queue without the fault (no-fault p50 ≤ 10 ms).
  */
-const CLIENT_LAG_P50_MS = 1;
-const CLIENT_LAG_P99_MS = 5;
-/** Failed requests (share of those scheduled) above which a run's verdicts void. */
-const MAX_ERROR_SHARE = 0.001;
+const LIMITS: SoundnessLimits = {
+  clientLagP50Ms: 1,
+  clientLagP99Ms: 5,
+  maxErrorShare: 0.001,
+  saturatedMs: 10,
+};
 
 const run = startBenchRun('latency-accuracy', { pin: !args['no-pin'] });
 const sections: string[] = [];
@@ -70,55 +73,88 @@ try {
   const bin = buildPacedClient(run.dir);
   const upstream = await startNginxStatic({ group: run.group, dir: run.dir, cpu: run.cpus.load });
   const direct = `http://127.0.0.1:${upstream.port}/`;
-  for (const mode of MODES) {
-    if (mode !== 'http' && mode !== 'tcp') throw new Error(`--modes: unknown mode ${mode}`);
-    const probeFile = join(run.dir, `loop-${mode}.json`);
+  /** A Faultline proxy in its own process with the loop probe preloaded. */
+  const startProxy = async (mode: string, name: string, nodeArgs: readonly string[]) => {
+    const file = join(run.dir, `loop-${name}.json`);
     const proxy = await startNodeFixture(
       run.group,
       'faultline-proxy.ts',
       ['--mode', mode, '--upstream', `127.0.0.1:${upstream.port}`],
       {
-        name: `faultline-${mode}`,
+        name,
         cpu: run.cpus.proxy,
-        nodeArgs: LOOP_PROBE_NODE_ARGS,
-        env: { [LOOP_PROBE_ENV]: probeFile, [LOOP_PROBE_TIMER_ENV]: String(DELAY_MS) },
+        nodeArgs: [...LOOP_PROBE_NODE_ARGS, ...nodeArgs],
+        env: { [LOOP_PROBE_ENV]: file, [LOOP_PROBE_TIMER_ENV]: String(DELAY_MS) },
       },
     );
-    const url = `http://127.0.0.1:${proxy.port}/`;
-    await runWrk({ url, connections: 32, durationSec: 1, cpu: run.cpus.load });
-    const peak = await runWrk({ url, connections: 32, durationSec: 5, cpu: run.cpus.load });
+    return { proxy, url: `http://127.0.0.1:${proxy.port}/`, probe: { pid: proxy.pid, file } };
+  };
+  for (const mode of MODES) {
+    if (mode !== 'http' && mode !== 'tcp') throw new Error(`--modes: unknown mode ${mode}`);
+    const main = await startProxy(mode, `faultline-${mode}`, PROXY_NODE_ARGS);
+    const other = COMPARE_NODE_ARGS.length
+      ? await startProxy(mode, `faultline-${mode}-compare`, COMPARE_NODE_ARGS)
+      : undefined;
+    await runWrk({ url: main.url, connections: 32, durationSec: 1, cpu: run.cpus.load });
+    const peak = await runWrk({ url: main.url, connections: 32, durationSec: 5, cpu: run.cpus.load });
     const rate = args.rate ? Number(args.rate) : Math.max(50, Math.floor(peak.requestsPerSec / 2));
     // In flight at once ≈ rate × delay; twice that leaves room for jitter in the answers.
     const connections = Math.min(MAX_CONNECTIONS, Math.ceil(((rate * (DELAY_MS + 10)) / 1_000) * 2) + 16);
     console.log(
       `${mode}: peak ${fmtInt(peak.requestsPerSec)} req/s → paced at ${fmtInt(rate)} req/s, ${connections} connections`,
     );
-    const fault = (direction: string) => ({
-      op: 'apply',
-      spec: { id: 'bench-latency', type: 'latency', direction, params: { delayMs: DELAY_MS }, leaseMs: 0 },
-    });
-    const conditions: Condition[] = [
-      { label: 'direct to upstream (no proxy)', url: direct },
-      { label: 'proxy, no fault', url, probed: true },
+    const proxyConditions = (p: typeof main, suffix: string): Condition[] => [
+      { label: `proxy${suffix}, no fault`, url: p.url, probe: p.probe },
       ...DIRECTIONS.map(
         (direction): Condition => ({
-          label: `proxy + ${DELAY_MS} ms fault, ${direction}`,
-          url,
-          probed: true,
-          apply: () => proxy.request(fault(direction)),
-          revert: () => proxy.request({ op: 'reset' }),
+          label: `proxy${suffix} + ${DELAY_MS} ms fault, ${direction}`,
+          url: p.url,
+          probe: p.probe,
+          apply: () =>
+            p.proxy.request({
+              op: 'apply',
+              spec: {
+                id: 'bench-latency',
+                type: 'latency',
+                direction,
+                params: { delayMs: DELAY_MS },
+                leaseMs: 0,
+              },
+            }),
+          revert: () => p.proxy.request({ op: 'reset' }),
         }),
       ),
+    ];
+    const conditions: Condition[] = [
+      { label: 'direct to upstream (no proxy)', url: direct },
+      ...proxyConditions(main, ''),
+      ...(other ? proxyConditions(other, ` (${COMPARE_NODE_ARGS.join(' ')})`) : []),
     ];
     const results = await runConditions({
       bin,
       conditions,
       rounds: ROUNDS,
       paced: { ratePerSec: rate, durationSec: DURATION_SEC, warmupSec: 1, connections, cpu: run.cpus.load },
-      probe: { pid: proxy.pid, file: probeFile },
-      onResult: (r) => console.log(`${mode} ${r.label.padEnd(36)} ${summary(r)}`),
+      onRun: (label, r) => console.log(`${mode} ${label.padEnd(40)} ${summary(r)}`),
     });
-    sections.push(modeSection(mode, peak.requestsPerSec, rate, connections, results, proxy.via));
+    const group = (at: number, judged: boolean): ProxyRuns => ({
+      base: results[at]!,
+      faulted: DIRECTIONS.map((direction, i) => ({ direction, result: results[at + 1 + i]! })),
+      judged,
+    });
+    const report = modeReport({
+      mode,
+      heading:
+        `**${mode.toUpperCase()} proxy** (Faultline via ${main.proxy.via}): peak ${fmtInt(peak.requestsPerSec)} req/s; ` +
+        `paced at ${fmtInt(rate)} req/s over ${fmtInt(connections)} keep-alive connections.`,
+      delayMs: DELAY_MS,
+      direct: results[0]!,
+      proxies: [group(1, true), ...(other ? [group(2 + DIRECTIONS.length, false)] : [])],
+      limits: LIMITS,
+    });
+    if (report.saturated) exitCode = 1;
+    checks.push(...report.checks);
+    sections.push(report.markdown);
   }
   const body = [
     `Each mode: peak through the proxy with no fault (\`wrk -t1 -c32 -d5s\`), then an open-loop C client ` +
@@ -134,6 +170,13 @@ try {
     ...sections,
     targetsTable(checks),
   ].join('\n');
+  if (PROXY_NODE_ARGS.length)
+    notes.push(`The proxy ran with \`${PROXY_NODE_ARGS.join(' ')}\` (not the default).`);
+  if (COMPARE_NODE_ARGS.length) {
+    notes.push(
+      `Rows marked (${COMPARE_NODE_ARGS.join(' ')}) are a second proxy process started with those flags, run in the same rounds; figures only, no verdict.`,
+    );
+  }
   if (checks.some((c) => c.met === undefined)) {
     notes.push(
       'NOT MEASURED verdicts: the client was late, requests failed, or the proxy was saturated (reasons below the tables); re-run on a quiet machine.',
@@ -150,127 +193,8 @@ try {
 }
 process.exit(exitCode);
 
-function summary(r: ConditionResult): string {
+function summary(r: PacedResult): string {
   const q = (p: number): string => fmtMs(quantile(r.latenciesMs, p), 3);
   const lag = fmtMs(quantile(r.sendLagMs, 0.99), 3);
   return `p50 ${q(0.5)}  p99 ${q(0.99)}  client lag p99 ${lag}  errors ${r.errors}`;
-}
-
-/** The tables of one mode; pushes its target checks. */
-function modeSection(
-  mode: string,
-  peak: number,
-  rate: number,
-  connections: number,
-  results: ConditionResult[],
-  via: string,
-): string {
-  const [direct, base, ...faulted] = results as [ConditionResult, ConditionResult, ...ConditionResult[]];
-  const q = (r: ConditionResult, p: number): number => quantile(r.latenciesMs, p);
-  const lag = (r: ConditionResult, p: number): number => quantile(r.sendLagMs, p);
-  const reasons: string[] = [];
-  const sound = (r: ConditionResult, p: 0.5 | 0.99): boolean => {
-    const limit = p === 0.5 ? CLIENT_LAG_P50_MS : CLIENT_LAG_P99_MS;
-    let ok = true;
-    if (lag(r, p) > limit) {
-      reasons.push(`${r.label}: client send lag p${p * 100} ${fmtMs(lag(r, p), 3)} > ${limit} ms`);
-      ok = false;
-    }
-    if (r.errors > r.scheduled * MAX_ERROR_SHARE) {
-      reasons.push(`${r.label}: ${r.errors} failed requests`);
-      ok = false;
-    }
-    return ok;
-  };
-  const saturated = q(base, 0.5) > SATURATED_MS;
-  if (saturated) {
-    reasons.push(`no-fault p50 ${fmtMs(q(base, 0.5))} > ${SATURATED_MS} ms (the proxy queued at this rate)`);
-    exitCode = 1;
-  }
-  const rows = results.map((r) => {
-    const isFault = faulted.includes(r);
-    const added50 = q(r, 0.5) - q(base, 0.5);
-    const added99 = q(r, 0.99) - q(base, 0.99);
-    return [
-      r.label,
-      fmtInt(r.latenciesMs.length),
-      String(r.errors),
-      fmtMs(q(r, 0.5), 3),
-      fmtMs(q(r, 0.99), 3),
-      fmtMs(q(r, 0.999), 3),
-      isFault ? fmtMs(added50, 3) : '—',
-      isFault ? fmtMs(added99, 3) : '—',
-      isFault ? `${fmtRatio(added50 / DELAY_MS)} / ${fmtRatio(added99 / DELAY_MS)}` : '—',
-      r === base
-        ? `${fmtRatio(q(r, 0.5) / q(direct, 0.5))} / ${fmtRatio(q(r, 0.99) / q(direct, 0.99))}`
-        : '—',
-    ];
-  });
-  const diag = results.map((r) => [
-    r.label,
-    `${fmtMs(lag(r, 0.5), 3)} / ${fmtMs(lag(r, 0.99), 3)} / ${fmtMs(lag(r, 1), 2)}`,
-    fmtInt(r.queued),
-    r.loop ? `${Math.round(r.loop.cpuPercent)} %` : '—',
-    r.loop
-      ? `${fmtMs(r.loop.timerLagP50Ms, 3)} / ${fmtMs(r.loop.timerLagP99Ms, 3)} / ${fmtMs(r.loop.timerLagMaxMs)}`
-      : '—',
-    r.loop ? `${fmtMs(r.loop.delayP99Ms)} / ${fmtMs(r.loop.delayMaxMs)}` : '—',
-    r.loop ? `${r.loop.gcPauses} / ${fmtMs(r.loop.gcTotalMs, 1)} / ${fmtMs(r.loop.gcMaxMs, 1)}` : '—',
-  ]);
-  const baseOk = { p50: sound(base, 0.5), p99: sound(base, 0.99) };
-  for (const r of faulted) {
-    const direction = r.label.slice(r.label.lastIndexOf(' ') + 1);
-    const p50Ok = !saturated && baseOk.p50 && sound(r, 0.5);
-    const p99Ok = p50Ok && baseOk.p99 && sound(r, 0.99);
-    const added50 = q(r, 0.5) - q(base, 0.5);
-    const added99 = q(r, 0.99) - q(base, 0.99);
-    checks.push(
-      {
-        what: `${mode}: added p50, ${direction}`,
-        measured: fmtMs(added50, 3),
-        target: `${DELAY_MS}–${DELAY_MS + 2} ms`,
-        met: p50Ok ? added50 >= DELAY_MS && added50 <= DELAY_MS + 2 : undefined,
-      },
-      {
-        what: `${mode}: added p99, ${direction}`,
-        measured: fmtMs(added99, 3),
-        target: `≤ ${DELAY_MS + 5} ms`,
-        met: p99Ok ? added99 <= DELAY_MS + 5 : undefined,
-      },
-    );
-  }
-  return [
-    `**${mode.toUpperCase()} proxy** (Faultline via ${via}): peak ${fmtInt(peak)} req/s; paced at ${fmtInt(rate)} req/s over ${fmtInt(connections)} keep-alive connections.`,
-    '',
-    markdownTable(
-      [
-        'run',
-        'samples',
-        'errors',
-        'p50',
-        'p99',
-        'p99.9',
-        'added p50',
-        'added p99',
-        'added ÷ delay (p50 / p99)',
-        '÷ direct (p50 / p99)',
-      ],
-      rows,
-    ),
-    '',
-    markdownTable(
-      [
-        'run',
-        'client send lag p50 / p99 / max',
-        'waited for a connection',
-        'proxy CPU',
-        `proxy ${DELAY_MS} ms timer lag p50 / p99 / max`,
-        'proxy loop delay p99 / max',
-        'GC pauses: count / total / longest',
-      ],
-      diag,
-    ),
-    '',
-    ...(reasons.length ? [`Verdicts void: ${[...new Set(reasons)].join('; ')}.`, ''] : []),
-  ].join('\n');
 }

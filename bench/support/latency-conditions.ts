@@ -5,8 +5,8 @@ import { type PacedOptions, type PacedResult, runPaced } from './paced-client.ts
 export interface Condition {
   label: string;
   url: string;
-  /** Read the proxy's loop stats for this condition's runs. */
-  probed?: boolean;
+  /** The proxy child preloaded with loop-probe.ts, and the file it writes: its stats are read per run. */
+  probe?: { pid: number; file: string };
   /** Called before each of its runs (e.g. apply a fault) and after it (revert). */
   apply?: () => Promise<unknown>;
   revert?: () => Promise<unknown>;
@@ -31,9 +31,8 @@ export interface ConditionRunOptions {
   /** Rounds; each round runs every condition once, in order, so slow drift hits all alike. */
   rounds: number;
   paced: Omit<PacedOptions, 'url'>;
-  /** The proxy child preloaded with loop-probe.ts, and the file it writes. */
-  probe: { pid: number; file: string };
-  onResult?: (r: ConditionResult) => void;
+  /** Called after each run with that run alone. */
+  onRun?: (label: string, r: PacedResult) => void;
 }
 
 function concat(parts: readonly Float64Array[]): Float64Array {
@@ -66,13 +65,21 @@ function mergeLoop(a: LoopStats | undefined, b: LoopStats): LoopStats {
 }
 
 /**
- * A 3 s unreported warm-up through the first probed condition (connections, JIT and pools warm
- * up, so the first reported run carries no start-up backlog), then every condition per round.
+ * A 3 s unreported warm-up through each proxy (connections, JIT and pools warm up, so the first
+ * reported run carries no start-up backlog), then every condition per round.
  */
 export async function runConditions(opts: ConditionRunOptions): Promise<ConditionResult[]> {
-  const warm = opts.conditions.find((c) => c.probed) ?? opts.conditions[0]!;
-  await runPaced(opts.bin, { ...opts.paced, url: warm.url, durationSec: 3, warmupSec: 3 });
-  let seq = 0;
+  const seqs = new Map<number, number>();
+  const read = (probe: { pid: number; file: string }): Promise<LoopStats> => {
+    const seq = (seqs.get(probe.pid) ?? 0) + 1;
+    seqs.set(probe.pid, seq);
+    return readLoopStats(probe.pid, probe.file, seq);
+  };
+  for (const c of opts.conditions) {
+    if (!c.probe || seqs.has(c.probe.pid)) continue;
+    seqs.set(c.probe.pid, 0);
+    await runPaced(opts.bin, { ...opts.paced, url: c.url, durationSec: 3, warmupSec: 3 });
+  }
   const runs = opts.conditions.map(() => [] as PacedResult[]);
   const loops: (LoopStats | undefined)[] = opts.conditions.map(() => undefined);
   for (let round = 0; round < opts.rounds; round++) {
@@ -80,10 +87,11 @@ export async function runConditions(opts: ConditionRunOptions): Promise<Conditio
       await c.apply?.();
       try {
         // A reading right before the run starts the proxy's stats afresh.
-        if (c.probed) await readLoopStats(opts.probe.pid, opts.probe.file, ++seq);
-        runs[i]!.push(await runPaced(opts.bin, { ...opts.paced, url: c.url }));
-        if (c.probed)
-          loops[i] = mergeLoop(loops[i], await readLoopStats(opts.probe.pid, opts.probe.file, ++seq));
+        if (c.probe) await read(c.probe);
+        const r = await runPaced(opts.bin, { ...opts.paced, url: c.url });
+        if (c.probe) loops[i] = mergeLoop(loops[i], await read(c.probe));
+        runs[i]!.push(r);
+        opts.onRun?.(c.label, r);
       } finally {
         await c.revert?.();
       }
@@ -91,7 +99,7 @@ export async function runConditions(opts: ConditionRunOptions): Promise<Conditio
   }
   return opts.conditions.map((c, i) => {
     const rs = runs[i]!;
-    const result: ConditionResult = {
+    return {
       label: c.label,
       latenciesMs: concat(rs.map((r) => r.latenciesMs)),
       sendLagMs: concat(rs.map((r) => r.sendLagMs)),
@@ -100,7 +108,5 @@ export async function runConditions(opts: ConditionRunOptions): Promise<Conditio
       queued: rs.reduce((n, r) => n + r.queued, 0),
       loop: loops[i],
     };
-    opts.onResult?.(result);
-    return result;
   });
 }

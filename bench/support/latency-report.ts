@@ -1,0 +1,174 @@
+import type { ConditionResult } from './latency-conditions.ts';
+import { fmtInt, fmtMs, fmtRatio, markdownTable, quantile, type TargetCheck } from './report.ts';
+
+/** Limits a run must keep for its verdicts to count. */
+export interface SoundnessLimits {
+  /** Client send lag limits, ms: above them the client, not the proxy, set that quantile. */
+  clientLagP50Ms: number;
+  clientLagP99Ms: number;
+  /** Failed requests (share of those scheduled) above which a run's verdicts void. */
+  maxErrorShare: number;
+  /** No-fault p50, ms, above which the proxy is called saturated (it queued at this rate). */
+  saturatedMs: number;
+}
+
+/** One proxy process's runs: without the fault, then with it per direction. */
+export interface ProxyRuns {
+  base: ConditionResult;
+  faulted: { direction: string; result: ConditionResult }[];
+  /** Verdicts are given for this proxy (the product as shipped); false = figures only. */
+  judged: boolean;
+}
+
+export interface ModeReport {
+  markdown: string;
+  checks: TargetCheck[];
+  /** The judged proxy queued even without the fault: the mode's figures say nothing. */
+  saturated: boolean;
+}
+
+const q = (r: ConditionResult, p: number): number => quantile(r.latenciesMs, p);
+const lag = (r: ConditionResult, p: number): number => quantile(r.sendLagMs, p);
+
+/** The tables of one mode (latency, diagnostics) and the target checks of its judged proxy. */
+export function modeReport(opts: {
+  mode: string;
+  heading: string;
+  delayMs: number;
+  direct: ConditionResult;
+  proxies: readonly ProxyRuns[];
+  limits: SoundnessLimits;
+}): ModeReport {
+  const { mode, delayMs, direct, limits } = opts;
+  const reasons: string[] = [];
+  const sound = (r: ConditionResult, p: 0.5 | 0.99): boolean => {
+    const limit = p === 0.5 ? limits.clientLagP50Ms : limits.clientLagP99Ms;
+    let ok = true;
+    if (lag(r, p) > limit) {
+      reasons.push(`${r.label}: client send lag p${p * 100} ${fmtMs(lag(r, p), 3)} > ${limit} ms`);
+      ok = false;
+    }
+    if (r.errors > r.scheduled * limits.maxErrorShare) {
+      reasons.push(`${r.label}: ${r.errors} failed requests`);
+      ok = false;
+    }
+    return ok;
+  };
+  const checks: TargetCheck[] = [];
+  const rows: string[][] = [latencyRow(direct, undefined, direct, delayMs)];
+  const diag: string[][] = [diagRow(direct)];
+  let saturated = false;
+  for (const p of opts.proxies) {
+    rows.push(latencyRow(p.base, undefined, direct, delayMs));
+    diag.push(diagRow(p.base));
+    for (const f of p.faulted) {
+      rows.push(latencyRow(f.result, p.base, direct, delayMs));
+      diag.push(diagRow(f.result));
+    }
+    if (!p.judged) continue;
+    saturated = q(p.base, 0.5) > limits.saturatedMs;
+    if (saturated) {
+      reasons.push(
+        `no-fault p50 ${fmtMs(q(p.base, 0.5))} > ${limits.saturatedMs} ms (the proxy queued at this rate)`,
+      );
+    }
+    const baseOk = { p50: sound(p.base, 0.5), p99: sound(p.base, 0.99) };
+    for (const { direction, result: r } of p.faulted) {
+      const p50Ok = !saturated && baseOk.p50 && sound(r, 0.5);
+      const added50 = q(r, 0.5) - q(p.base, 0.5);
+      const added99 = q(r, 0.99) - q(p.base, 0.99);
+      // Every faulted request waits at least the delay, so an added p99 below it means the
+      // no-fault run's tail was the noisier one: a subtraction that says nothing of the fault.
+      const tailSound = added99 >= delayMs;
+      if (!tailSound) {
+        reasons.push(`${r.label}: added p99 below the delay (the no-fault run had the noisier tail)`);
+      }
+      const p99Ok = p50Ok && baseOk.p99 && sound(r, 0.99) && tailSound;
+      checks.push(
+        {
+          what: `${mode}: added p50, ${direction}`,
+          measured: fmtMs(added50, 3),
+          target: `${delayMs}–${delayMs + 2} ms`,
+          met: p50Ok ? added50 >= delayMs && added50 <= delayMs + 2 : undefined,
+        },
+        {
+          what: `${mode}: added p99, ${direction}`,
+          measured: fmtMs(added99, 3),
+          target: `≤ ${delayMs + 5} ms`,
+          met: p99Ok ? added99 <= delayMs + 5 : undefined,
+        },
+      );
+    }
+  }
+  const markdown = [
+    opts.heading,
+    '',
+    markdownTable(
+      [
+        'run',
+        'samples',
+        'errors',
+        'p50',
+        'p99',
+        'p99.9',
+        'added p50',
+        'added p99',
+        'added ÷ delay (p50 / p99)',
+        '÷ direct (p50 / p99)',
+      ],
+      rows,
+    ),
+    '',
+    markdownTable(
+      [
+        'run',
+        'client send lag p50 / p99 / max',
+        'waited for a connection',
+        'proxy CPU',
+        `proxy ${delayMs} ms timer lag p50 / p99 / max`,
+        'proxy loop delay p99 / max',
+        'GC pauses: count / total / longest',
+      ],
+      diag,
+    ),
+    '',
+    ...(reasons.length ? [`Verdicts void: ${[...new Set(reasons)].join('; ')}.`, ''] : []),
+  ].join('\n');
+  return { markdown, checks, saturated };
+}
+
+function latencyRow(
+  r: ConditionResult,
+  base: ConditionResult | undefined,
+  direct: ConditionResult,
+  delayMs: number,
+): string[] {
+  const added50 = base ? q(r, 0.5) - q(base, 0.5) : Number.NaN;
+  const added99 = base ? q(r, 0.99) - q(base, 0.99) : Number.NaN;
+  const isProxyBase = !base && r !== direct;
+  return [
+    r.label,
+    fmtInt(r.latenciesMs.length),
+    String(r.errors),
+    fmtMs(q(r, 0.5), 3),
+    fmtMs(q(r, 0.99), 3),
+    fmtMs(q(r, 0.999), 3),
+    base ? fmtMs(added50, 3) : '—',
+    base ? fmtMs(added99, 3) : '—',
+    base ? `${fmtRatio(added50 / delayMs)} / ${fmtRatio(added99 / delayMs)}` : '—',
+    isProxyBase ? `${fmtRatio(q(r, 0.5) / q(direct, 0.5))} / ${fmtRatio(q(r, 0.99) / q(direct, 0.99))}` : '—',
+  ];
+}
+
+function diagRow(r: ConditionResult): string[] {
+  const l = r.loop;
+  return [
+    r.label,
+    `${fmtMs(lag(r, 0.5), 3)} / ${fmtMs(lag(r, 0.99), 3)} / ${fmtMs(lag(r, 1), 2)}`,
+    fmtInt(r.queued),
+    l ? `${Math.round(l.cpuPercent)} %` : '—',
+    l ? `${fmtMs(l.timerLagP50Ms, 3)} / ${fmtMs(l.timerLagP99Ms, 3)} / ${fmtMs(l.timerLagMaxMs)}` : '—',
+    l ? `${fmtMs(l.delayP99Ms)} / ${fmtMs(l.delayMaxMs)}` : '—',
+    l ? `${l.gcPauses} / ${fmtMs(l.gcTotalMs, 1)} / ${fmtMs(l.gcMaxMs, 1)}` : '—',
+  ];
+}
