@@ -152,6 +152,9 @@ try {
       proxies: [group(1, true), ...(other ? [group(2 + DIRECTIONS.length, false)] : [])],
       limits: LIMITS,
     });
+    // The next mode's proxy gets CPU 1 and the upstream to itself.
+    await main.proxy.stop();
+    await other?.proxy.stop();
     if (report.saturated) exitCode = 1;
     checks.push(...report.checks);
     sections.push(report.markdown);

@@ -11,6 +11,8 @@ export interface NodeFixture {
   via: string;
   /** Sends one IPC message and waits for the next reply (`{op, ...}`); rejects on `{op:'error'}`. */
   request(msg: object): Promise<Record<string, unknown>>;
+  /** Stops this fixture before the group does: SIGTERM by pid, SIGKILL after 3 s. */
+  stop(): Promise<void>;
 }
 
 /** Starts `bench/fixtures/<script>` in its own Node process (pinned when `cpu` is given), waits for its ready message. */
@@ -64,6 +66,14 @@ export async function startNodeFixture(
       const [answer] = (await reply) as [Record<string, unknown>];
       if (answer.op === 'error') throw new Error(`${opts.name}: ${String(answer.message)}`);
       return answer;
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }
