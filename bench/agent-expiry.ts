@@ -31,7 +31,7 @@ const LEASE_MS = Number(args['lease-ms']);
 const CONTAINER_LEASE_MS = Math.max(LEASE_MS, 2_000);
 const TARGET_P99_MS = 200;
 /** Kinds whose revert is a container start, which takes the engine ~0.3–1 s by itself. */
-const OWN_FIGURE = new Set(['docker-stop', 'docker-kill', 'docker-restart']);
+const OWN_FIGURE = new Set(['docker-stop', 'docker-kill']);
 
 const only = args.only?.split(',');
 // Host latency needs sch_netem; where the kernel lacks it the fault refuses to apply at all.
