@@ -1,6 +1,6 @@
 // How exact is a 100 ms latency fault under load? Measured at half of the proxy's own peak, for
 // the HTTP and the TCP proxy, side by side with the same load sent straight to the upstream.
-// Usage: npx node bench/latency-accuracy.ts [--duration 10] [--delay-ms 100] [--rounds 1]
+// Usage: npx node bench/latency-accuracy.ts [--duration 10] [--warmup 2] [--delay-ms 100] [--rounds 1]
 //        [--modes http,tcp] [--directions downstream,upstream] [--rate N] [--no-pin] [--no-write]
 //        [--proxy-node-args="--flag ..."] [--compare-node-args="--flag ..."]
 // Per mode: peak = wrk -c32 through the proxy with no fault; then an open-loop C client
@@ -29,6 +29,8 @@ import { runWrk } from './support/wrk.ts';
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
+    /** Requests due in the first N s of each run are not reported (JIT and GC settle on a new fault). */
+    warmup: { type: 'string', default: '2' },
     'delay-ms': { type: 'string', default: '100' },
     rounds: { type: 'string', default: '1' },
     modes: { type: 'string', default: 'http,tcp' },
@@ -44,6 +46,7 @@ const { values: args } = parseArgs({
   },
 });
 const DURATION_SEC = Number(args.duration);
+const WARMUP_SEC = Number(args.warmup);
 const DELAY_MS = Number(args['delay-ms']);
 const ROUNDS = Number(args.rounds);
 const MODES = args.modes.split(',').map((m) => m.trim());
@@ -134,7 +137,13 @@ try {
       bin,
       conditions,
       rounds: ROUNDS,
-      paced: { ratePerSec: rate, durationSec: DURATION_SEC, warmupSec: 1, connections, cpu: run.cpus.load },
+      paced: {
+        ratePerSec: rate,
+        durationSec: DURATION_SEC,
+        warmupSec: WARMUP_SEC,
+        connections,
+        cpu: run.cpus.load,
+      },
       onRun: (label, r) => console.log(`${mode} ${label.padEnd(40)} ${summary(r)}`),
     });
     const group = (at: number, judged: boolean): ProxyRuns => ({
@@ -162,7 +171,7 @@ try {
   const body = [
     `Each mode: peak through the proxy with no fault (\`wrk -t1 -c32 -d5s\`), then an open-loop C client ` +
       `(bench/support/paced-client.c, \`cc -O2\`) at ${args.rate ? 'the --rate given' : 'half of that peak'}, ` +
-      `${DURATION_SEC} s per run (first 1 s dropped as warm-up), ${ROUNDS} interleaved round(s), samples pooled. ` +
+      `${DURATION_SEC} s per run (first ${WARMUP_SEC} s dropped as warm-up), ${ROUNDS} interleaved round(s), samples pooled. ` +
       "Latency from each request's due time to the last byte of its answer (no coordinated omission). " +
       'Added = with the fault minus without it (same proxy process, same rate); ratio = added ÷ delay.',
     `Diagnostics: client send lag = when a request left minus when it was due (connection waits included); ` +
