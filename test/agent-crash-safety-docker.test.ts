@@ -148,6 +148,12 @@ describe('agent crash safety with docker faults active', () => {
     // busybox sleep as pid 1 ignores SIGTERM, so the engine's stop waits the whole timeoutSec.
     const c = await startTestContainer({ tag });
     const first = await startConnected();
+    // The engine reports the stop's SIGTERM as a `kill` event: once it is seen, the agent has
+    // written its plan and the engine is carrying out the stop, so the agent dies mid-apply.
+    const events = (await docker.getEvents({
+      filters: { container: [c.id], event: ['kill'] },
+    })) as NodeJS.ReadableStream & { destroy(): void };
+    const stopping = once(events, 'data');
     hub
       .apply(agentId, {
         faultId: 'slow',
@@ -157,12 +163,19 @@ describe('agent crash safety with docker faults active', () => {
         leaseMs: 60_000,
       })
       .catch(() => {}); // the agent dies before it answers
-    const plan = planFile(join(dir, 'state'), 'slow');
-    const deadline = Date.now() + 5_000;
-    while (!existsSync(plan)) {
-      if (Date.now() > deadline) throw new Error(`no plan file ${plan} within 5 s`);
-      await sleep(10);
+    const timeout = new AbortController();
+    try {
+      await Promise.race([
+        stopping,
+        sleep(10_000, undefined, { signal: timeout.signal }).then(() => {
+          throw new Error('the engine reported no kill event for the stop within 10 s');
+        }),
+      ]);
+    } finally {
+      timeout.abort();
+      events.destroy();
     }
+    expect(existsSync(planFile(join(dir, 'state'), 'slow'))).toBe(true);
     first.child.kill('SIGKILL');
     await first.exited;
     await waitForStatus(c.id, 'exited', 10_000); // the engine finishes the stop it was asked for
