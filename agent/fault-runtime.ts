@@ -13,6 +13,7 @@ import type {
 import { BackgroundTasks } from './faults/background-tasks.ts';
 import { LeaseTable } from './lease-table.ts';
 import type { Ledger } from './ledger.ts';
+import { resolveServiceTarget } from './service-target.ts';
 
 /** A fault the runtime is asked to apply. */
 export interface ApplyRequest {
@@ -136,15 +137,20 @@ export class FaultRuntime extends EventEmitter<FaultRuntimeEvents> {
           known: [...this.opts.registry.keys()],
         });
       }
-      const kind = targetKind(request.target);
+      // `service:` is resolved to containers here, so the ledger records what was acted on.
+      const req = {
+        ...request,
+        target: await resolveServiceTarget(request.target, fault, this.opts.adapters.docker),
+      };
+      const kind = targetKind(req.target);
       if (!fault.targets.includes(kind)) {
         throw new FaultlineError(
           'INVALID_INPUT',
           `${fault.type} cannot act on a ${kind} target; it takes ${fault.targets.join(', ')}`,
-          { target: request.target, accepted: fault.targets },
+          { target: req.target, accepted: fault.targets },
         );
       }
-      const parsed = fault.params.safeParse(request.params);
+      const parsed = fault.params.safeParse(req.params);
       if (!parsed.success) {
         throw new FaultlineError(
           'INVALID_INPUT',
@@ -154,19 +160,19 @@ export class FaultRuntime extends EventEmitter<FaultRuntimeEvents> {
           },
         );
       }
-      const ctx = this.ctx(request.faultId);
-      const undo = fault.undo(request.target, parsed.data, ctx);
+      const ctx = this.ctx(req.faultId);
+      const undo = fault.undo(req.target, parsed.data, ctx);
       const { ledger } = this.opts;
-      ledger.append({ op: 'intent', ...request, params: parsed.data, undo, at: Date.now() });
-      this.leases.arm(request.faultId, request.leaseMs);
+      ledger.append({ op: 'intent', ...req, params: parsed.data, undo, at: Date.now() });
+      this.leases.arm(req.faultId, req.leaseMs);
       let receipt: Receipt;
       try {
-        receipt = await fault.apply(request.target, parsed.data, ctx);
+        receipt = await fault.apply(req.target, parsed.data, ctx);
       } catch (err) {
-        this.leases.clear(request.faultId);
+        this.leases.clear(req.faultId);
         await fault.revert(undo, ctx).catch(() => {});
-        ledger.append({ op: 'reverted', faultId: request.faultId, reason: 'apply-failed', at: Date.now() });
-        this.remember(request.faultId);
+        ledger.append({ op: 'reverted', faultId: req.faultId, reason: 'apply-failed', at: Date.now() });
+        this.remember(req.faultId);
         if (isFaultlineError(err)) throw err;
         throw new FaultlineError(
           'FAULT_APPLY_FAILED',
@@ -175,8 +181,8 @@ export class FaultRuntime extends EventEmitter<FaultRuntimeEvents> {
           { cause: err },
         );
       }
-      ledger.append({ op: 'applied', faultId: request.faultId, receipt, at: Date.now() });
-      this.active.set(request.faultId, { request, fault, receipt });
+      ledger.append({ op: 'applied', faultId: req.faultId, receipt, at: Date.now() });
+      this.active.set(req.faultId, { request: req, fault, receipt });
       return receipt;
     });
   }

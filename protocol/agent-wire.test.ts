@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgentMessage, AgentTarget, HubMessage, parseFrame, targetKind } from './agent-wire.ts';
+import { AgentMessage, AgentTarget, actsOn, HubMessage, parseFrame, targetKind } from './agent-wire.ts';
 
 describe('agent wire messages', () => {
   it('parses a hello with defaults for active faults and halted', () => {
@@ -65,6 +65,14 @@ describe('agent wire messages', () => {
       expect(AgentTarget.safeParse(t).success).toBe(true);
     for (const t of ['pid:x', 'vm:1', '', 'containers:', 'containers:app', 'netns:a/b'])
       expect(AgentTarget.safeParse(t).success).toBe(false);
+  });
+
+  it('lets faults on containers take a service target, and nothing else outside their kinds', () => {
+    expect(actsOn(['host', 'pid', 'container'], 'service:api')).toBe(true);
+    expect(actsOn(['container', 'containers'], 'service:api')).toBe(true);
+    expect(actsOn(['host'], 'service:api')).toBe(false);
+    expect(actsOn(['host', 'pid'], 'netns:lab')).toBe(false);
+    expect(actsOn(['netns'], 'netns:lab')).toBe(true);
   });
 
   it('names the kind of a target', () => {

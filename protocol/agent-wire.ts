@@ -34,6 +34,16 @@ export type AgentTarget = z.infer<typeof AgentTarget>;
 export const AGENT_TARGET_KINDS = ['host', 'pid', 'container', 'containers', 'service', 'netns'] as const;
 export type AgentTargetKind = (typeof AGENT_TARGET_KINDS)[number];
 
+/**
+ * Whether a fault acting on `kinds` can take `target`. A `service:` target is a Compose service,
+ * which the agent resolves to its containers, so faults on containers take it too.
+ */
+export function actsOn(kinds: readonly AgentTargetKind[], target: AgentTarget): boolean {
+  const kind = targetKind(target);
+  if (kinds.includes(kind)) return true;
+  return kind === 'service' && (kinds.includes('container') || kinds.includes('containers'));
+}
+
 /** `pid:42` → `pid`; `host` → `host`. */
 export function targetKind(target: AgentTarget): AgentTargetKind {
   const kind = target.split(':', 1)[0];

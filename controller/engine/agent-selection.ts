@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type AgentTarget, targetKind } from '../../protocol/agent-wire.ts';
+import { type AgentTarget, actsOn, targetKind } from '../../protocol/agent-wire.ts';
 import type { Target } from '../../protocol/experiment.ts';
 import type { AgentInfo } from '../dispatch/agent-hub.ts';
 import { abortableSleep } from './abortable-sleep.ts';
@@ -161,7 +161,7 @@ export function capabilityProblems(
       problems.push(
         `agent ${f.agent.agentId} does not offer fault type ${f.type} (it offers: ${f.agent.faults.map((x) => x.type).join(', ') || 'none'})`,
       );
-    } else if (!advertised.targets.includes(targetKind(f.on))) {
+    } else if (!actsOn(advertised.targets, f.on)) {
       problems.push(
         `fault type ${f.type} on agent ${f.agent.agentId} does not act on ${targetKind(f.on)} targets (${f.on}); it acts on: ${advertised.targets.join(', ')}`,
       );
