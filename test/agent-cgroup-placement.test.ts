@@ -253,6 +253,8 @@ describe('worker placement in the cgroups of a pid: target', () => {
     expect(procsIn(dirs.memory)).toContain(worker.pid);
     expect(await sweepWorkers({ agentId, stateDir, background: c.background, adapters: c.adapters })).toBe(1);
     expect(isAlive(worker.pid)).toBe(false);
+    // A killed worker stays listed in cgroup.procs as a zombie until this process reaps it.
+    await waitFor(() => procsIn(dirs.memory).length === 1, 2_000, 'the killed worker to be reaped');
     expect(procsIn(dirs.memory)).toEqual([victim.pid]);
   });
 });
