@@ -10,6 +10,9 @@ import { findTagged, killTagged } from '../agent/faults/tagged-process.ts';
 import { type AgentChild, spawnAgent, stopChild } from '../agent/test-support/agent-process.ts';
 import { isAlive, waitFor } from '../agent/test-support/proc-stats.ts';
 import { AgentHub } from '../controller/dispatch/agent-hub.ts';
+import { DEFAULT_LEASE_MS } from '../protocol/agent-wire.ts';
+import { docker, removeTestObjects, startTestContainer } from './support/docker-env.ts';
+import { createNetnsLab } from './support/netns-lab.ts';
 
 describe('agent leases', () => {
   const agentId = `lease-${process.pid}`;
@@ -81,5 +84,50 @@ describe('agent leases', () => {
     expect(isAlive(late.pid!)).toBe(true);
     // The agent itself survives the controller and keeps trying to reconnect.
     expect(agent.child.exitCode).toBeNull();
+  });
+
+  it('reverts container and network faults too within the default 5 s lease when the controller disappears', async () => {
+    const lab = createNetnsLab();
+    const tag = `lease-${process.pid}`;
+    try {
+      const container = await startTestContainer({ tag });
+      hub = await AgentHub.start({ token: 't' });
+      agent = spawnAgent({ controller: hub.url, agentId, stateDir: join(dir, 'state') });
+      await once(hub, 'agent-connected');
+      const rules = () => lab.exec(lab.nsA, ['iptables', '-S', 'OUTPUT']);
+      const paused = async () => (await docker.getContainer(container.id).inspect()).State.Paused;
+      // No leaseMs: the hub's default, which is the protocol's DEFAULT_LEASE_MS.
+      await hub.apply(agentId, {
+        faultId: 'hole',
+        faultType: 'network-blackhole',
+        target: `netns:${lab.nsA}`,
+        params: { host: lab.addrB, port: 9 },
+      });
+      await hub.apply(agentId, {
+        faultId: 'pause',
+        faultType: 'docker-pause',
+        target: `container:${container.name}`,
+        params: {},
+      });
+      await hub.apply(agentId, { faultId: 'hog', faultType: 'memory-hog', params: { sizeMb: 8 } });
+      expect(rules()).toContain(lab.addrB);
+      expect(await paused()).toBe(true);
+      expect(findTagged({ agentId })).toHaveLength(1);
+
+      const t0 = Date.now();
+      await hub.close();
+      hub = undefined;
+      const deadline = t0 + DEFAULT_LEASE_MS + 1_000;
+      while (rules().includes(lab.addrB) || (await paused()) || findTagged({ agentId }).length > 0) {
+        if (Date.now() > deadline)
+          throw new Error(`faults still in place ${Date.now() - t0} ms after the hub went`);
+        await sleep(50);
+      }
+      // Renewed every lease/3 until the hub went, so expiry lands in [2/3 lease, lease] (+ revert time).
+      expect(Date.now() - t0).toBeLessThanOrEqual(DEFAULT_LEASE_MS + 500);
+    } finally {
+      await removeTestObjects(tag);
+      await lab.cleanup();
+    }
   });
 });
