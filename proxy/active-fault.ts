@@ -1,7 +1,7 @@
 import type { ProxyFaultSpec, ProxyFaultView } from '../protocol/proxy.ts';
+import { hash32, seededRandom } from '../protocol/seeded-random.ts';
 import type { FaultDefinition } from './faults/fault-definition.ts';
 import { compileMatch, type RequestFacts, type RequestMatcher } from './request-match.ts';
-import { hash32, seededRandom } from './sampler.ts';
 
 export type Cohort = 'control' | 'treatment';
 

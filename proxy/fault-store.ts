@@ -8,9 +8,9 @@ import {
   type ProxyFaultView,
   type ProxyMode,
 } from '../protocol/proxy.ts';
+import { randomSeed } from '../protocol/seeded-random.ts';
 import { ActiveFault } from './active-fault.ts';
 import { faultRegistry } from './faults/registry.ts';
-import { randomSeed } from './sampler.ts';
 
 const NO_FAULTS: readonly ActiveFault[] = Object.freeze([]);
 

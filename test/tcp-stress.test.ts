@@ -3,8 +3,8 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHostPort } from '../protocol/host-port.ts';
 import type { ProxyFaultSpecInput } from '../protocol/proxy.ts';
+import { seededRandom } from '../protocol/seeded-random.ts';
 import { ProxyManager } from '../proxy/proxy-manager.ts';
-import { seededRandom } from '../proxy/sampler.ts';
 import { delay, type LoopbackServer, recordingMetrics, startServer } from '../proxy/tcp/loopback-fixtures.ts';
 
 // Toxiproxy's stress idea: a long numbered stream through the proxy while faults come and go on

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FaultlineError } from '../../protocol/errors.ts';
+import { hash32, seededRandom } from '../../protocol/seeded-random.ts';
 
 /**
  * Which of the containers a `containers:k=v` target matches a fault acts on. Without it: all.
@@ -30,23 +31,9 @@ export function parseLabelSelector(selector: string): Record<string, string> {
   return labels;
 }
 
-/** 32-bit FNV-1a of a string: a stable default seed from a fault id. */
-export function seedOf(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-/** mulberry32: small, fast, good enough to pick containers; the same seed gives the same sequence. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A stable default seed from a fault id, so a replay of the same fault picks the same containers. */
+export function seedOf(faultId: string): number {
+  return hash32(faultId);
 }
 
 /**
@@ -65,7 +52,7 @@ export function selectIds(
       : select?.percent !== undefined
         ? Math.min(sorted.length, Math.max(1, Math.ceil((sorted.length * select.percent) / 100)))
         : sorted.length;
-  const next = random(seed);
+  const next = seededRandom(seed);
   for (let i = sorted.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [sorted[i], sorted[j]] = [sorted[j]!, sorted[i]!];

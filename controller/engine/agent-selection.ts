@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type AgentTarget, actsOn, targetKind } from '../../protocol/agent-wire.ts';
 import type { Target } from '../../protocol/experiment.ts';
+import { seededRandom } from '../../protocol/seeded-random.ts';
 import type { AgentInfo } from '../dispatch/agent-hub.ts';
 import { abortableSleep } from './abortable-sleep.ts';
 
@@ -46,18 +47,6 @@ export function selectionReady(target: AgentTargets[string], matching: readonly 
   return matching.length > 0;
 }
 
-/** mulberry32: small and good enough to pick agents; the same seed gives the same sequence. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The chosen agents of one target, in id order. */
 export function chooseAgents(
   target: AgentTargets[string],
@@ -72,7 +61,7 @@ export function chooseAgents(
         : Math.min(matching.length, Math.max(1, Math.ceil((matching.length * (target.value ?? 100)) / 100)));
   if (n >= matching.length) return [...matching];
   const pool = [...matching];
-  const rand = random(target.seed ?? seed);
+  const rand = seededRandom(target.seed ?? seed);
   for (let i = pool.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [pool[i], pool[j]] = [pool[j]!, pool[i]!];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../sampler.ts';
+import { seededRandom } from '../../../protocol/seeded-random.ts';
 import { LatencyParams, sampleDelayMs } from './latency.ts';
 
 const draw = (input: unknown, n = 2000) => {

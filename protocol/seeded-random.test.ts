@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hash32, seededRandom } from './sampler.ts';
+import { hash32, seededRandom } from './seeded-random.ts';
 
 describe('seeded sampling', () => {
   it('gives the same sequence for the same seed and a different one for another seed', () => {

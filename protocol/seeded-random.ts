@@ -1,6 +1,7 @@
 /**
- * Seeded pseudo-random numbers (mulberry32): fast, and the same seed gives the same sequence,
- * so a fault's per-request decisions can be reproduced.
+ * Seeded pseudo-random numbers (mulberry32): fast, and the same seed gives the same sequence, so
+ * a proxy fault's per-request decisions, the engine's choice of agents and an agent's choice of
+ * containers can each be reproduced.
  */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
