@@ -1,12 +1,14 @@
 import type { AgentTarget } from '../../protocol/agent-wire.ts';
 import { FaultlineError, isFaultlineError } from '../../protocol/errors.ts';
 import type { AgentHub, HeldFault } from './agent-hub.ts';
-import type {
-  AgentUndoRecipe,
-  ExecutorEvents,
-  FaultExecutor,
-  FaultHandle,
-  FaultRequest,
+import {
+  type AgentUndoRecipe,
+  type ExecutorEvents,
+  type FaultExecutor,
+  type FaultHandle,
+  type FaultRequest,
+  type RevertAllResult,
+  revertEach,
 } from './fault-executor.ts';
 
 /** Options for {@link AgentExecutor}. */
@@ -162,17 +164,8 @@ export class AgentExecutor implements FaultExecutor {
     }
   }
 
-  async revertAll(): Promise<{ reverted: FaultHandle[]; failed: { handle: FaultHandle; error: Error }[] }> {
-    const handles = this.active();
-    const results = await Promise.allSettled(handles.map((h) => this.revert(h)));
-    const reverted: FaultHandle[] = [];
-    const failed: { handle: FaultHandle; error: Error }[] = [];
-    results.forEach((r, i) => {
-      const handle = handles[i]!;
-      if (r.status === 'fulfilled') reverted.push(handle);
-      else failed.push({ handle, error: r.reason as Error });
-    });
-    return { reverted, failed };
+  revertAll(): Promise<RevertAllResult> {
+    return revertEach(this.active(), (h) => this.revert(h));
   }
 
   active(): FaultHandle[] {

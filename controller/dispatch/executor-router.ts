@@ -1,5 +1,12 @@
 import { FaultlineError } from '../../protocol/errors.ts';
-import type { FaultExecutor, FaultHandle, FaultRequest, FaultTarget, UndoRecipe } from './fault-executor.ts';
+import type {
+  FaultExecutor,
+  FaultHandle,
+  FaultRequest,
+  FaultTarget,
+  RevertAllResult,
+  UndoRecipe,
+} from './fault-executor.ts';
 
 /** The executor for each kind of target a run may reach; a kind left out is not reachable. */
 export type ExecutorsByKind = Partial<Record<FaultTarget['kind'], FaultExecutor>>;
@@ -52,7 +59,7 @@ export class ExecutorRouter implements FaultExecutor {
   }
 
   /** Every executor at once: an abort reverts proxy and agent faults in parallel. */
-  async revertAll(): Promise<{ reverted: FaultHandle[]; failed: { handle: FaultHandle; error: Error }[] }> {
+  async revertAll(): Promise<RevertAllResult> {
     const results = await Promise.all(this.all().map((e) => e.revertAll()));
     return {
       reverted: results.flatMap((r) => r.reverted),

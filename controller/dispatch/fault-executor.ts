@@ -86,9 +86,30 @@ export interface FaultExecutor {
    */
   revert(handle: FaultHandle): Promise<{ wasActive: boolean }>;
   /** Reverts every fault this executor applied and has not reverted, all at once. */
-  revertAll(): Promise<{ reverted: FaultHandle[]; failed: { handle: FaultHandle; error: Error }[] }>;
+  revertAll(): Promise<RevertAllResult>;
   /** Faults applied and not yet reverted. */
   active(): FaultHandle[];
   /** Stops renewal timers and closes connections (does not revert). */
   close(): Promise<void>;
+}
+
+/** What `revertAll` resolves: the faults confirmed gone, and those whose revert failed (and why). */
+export interface RevertAllResult {
+  reverted: FaultHandle[];
+  failed: { handle: FaultHandle; error: Error }[];
+}
+
+/** Reverts every handle at once with `revert` and sorts the outcomes; never rejects. */
+export async function revertEach(
+  handles: readonly FaultHandle[],
+  revert: (handle: FaultHandle) => Promise<unknown>,
+): Promise<RevertAllResult> {
+  const results = await Promise.allSettled(handles.map(revert));
+  const out: RevertAllResult = { reverted: [], failed: [] };
+  results.forEach((r, i) => {
+    const handle = handles[i]!;
+    if (r.status === 'fulfilled') out.reverted.push(handle);
+    else out.failed.push({ handle, error: r.reason as Error });
+  });
+  return out;
 }

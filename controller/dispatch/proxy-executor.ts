@@ -1,12 +1,14 @@
 import { FaultlineError, isFaultlineError } from '../../protocol/errors.ts';
 import type { ProxyFaultSpecInput, ProxyFaultView } from '../../protocol/proxy.ts';
 import { AdminClient } from './admin-client.ts';
-import type {
-  ExecutorEvents,
-  FaultExecutor,
-  FaultHandle,
-  FaultRequest,
-  ProxyUndoRecipe,
+import {
+  type ExecutorEvents,
+  type FaultExecutor,
+  type FaultHandle,
+  type FaultRequest,
+  type ProxyUndoRecipe,
+  type RevertAllResult,
+  revertEach,
 } from './fault-executor.ts';
 
 /** Options for {@link ProxyExecutor}. */
@@ -163,17 +165,8 @@ export class ProxyExecutor implements FaultExecutor {
     }
   }
 
-  async revertAll(): Promise<{ reverted: FaultHandle[]; failed: { handle: FaultHandle; error: Error }[] }> {
-    const handles = this.active();
-    const results = await Promise.allSettled(handles.map((h) => this.revert(h)));
-    const reverted: FaultHandle[] = [];
-    const failed: { handle: FaultHandle; error: Error }[] = [];
-    results.forEach((r, i) => {
-      const handle = handles[i]!;
-      if (r.status === 'fulfilled') reverted.push(handle);
-      else failed.push({ handle, error: r.reason as Error });
-    });
-    return { reverted, failed };
+  revertAll(): Promise<RevertAllResult> {
+    return revertEach(this.active(), (h) => this.revert(h));
   }
 
   active(): FaultHandle[] {
