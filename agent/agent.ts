@@ -105,8 +105,19 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   runtime.on('reverted', (faultId, reason) => link?.send({ type: 'reverted', faultId, reason }));
   runtime.on('revert-failed', (faultId, err) => log(`revert of ${faultId} failed: ${err.message}`));
 
-  const effectiveTarget = (target: AgentTarget): AgentTarget =>
-    mode === 'sidecar' && target === 'host' ? opts.target! : target;
+  /** A sidecar is scoped to its one target: `host` means that target, and any other is refused. */
+  const effectiveTarget = (target: AgentTarget): AgentTarget => {
+    if (mode !== 'sidecar' || target === opts.target) return target;
+    if (target === 'host') return opts.target!;
+    throw new FaultlineError(
+      'INVALID_INPUT',
+      `this sidecar agent acts on ${opts.target} only, not ${target}`,
+      {
+        target,
+        scope: opts.target,
+      },
+    );
+  };
 
   const onMessage = (message: HubMessage) => {
     const ack = (requestId: string, work: () => Promise<Record<string, unknown>>) => {

@@ -150,4 +150,21 @@ describe('agent selection', () => {
       ]),
     ).toEqual(['agent h is halted (`faultline agent resume` lifts it)']);
   });
+
+  it('checks a fault sent for `host` to a sidecar against the target the sidecar is scoped to', () => {
+    const sidecar = agent(
+      'side',
+      {},
+      {
+        mode: 'sidecar',
+        target: 'container:api',
+        faults: [{ type: 'docker-pause', paramsSchema: {}, targets: ['container', 'containers'] }],
+      },
+    );
+    expect(capabilityProblems([{ id: 'f', type: 'docker-pause', agent: sidecar, on: 'host' }])).toEqual([]);
+    const pidSidecar = { ...sidecar, target: 'pid:42' };
+    expect(capabilityProblems([{ id: 'f', type: 'docker-pause', agent: pidSidecar, on: 'host' }])).toEqual([
+      'fault type docker-pause on agent side does not act on pid targets (pid:42); it acts on: container, containers',
+    ]);
+  });
 });

@@ -135,6 +135,11 @@ function paramsProblem(schema: Record<string, unknown>, params: unknown): string
     .join('; ');
 }
 
+/** What a fault sent for `on` acts on at `agent`: a sidecar takes `host` to mean its own target. */
+function onAgent(agent: AgentInfo, on: AgentTarget): AgentTarget {
+  return agent.mode === 'sidecar' && on === 'host' && agent.target ? (agent.target as AgentTarget) : on;
+}
+
 /**
  * What the chosen agents cannot do: a fault type an agent does not advertise, a target kind the
  * type does not act on there, params that do not fit the type's advertised schema, or a halted
@@ -150,9 +155,10 @@ export function capabilityProblems(
       problems.push(
         `agent ${f.agent.agentId} does not offer fault type ${f.type} (it offers: ${f.agent.faults.map((x) => x.type).join(', ') || 'none'})`,
       );
-    } else if (!actsOn(advertised.targets, f.on)) {
+    } else if (!actsOn(advertised.targets, onAgent(f.agent, f.on))) {
+      const on = onAgent(f.agent, f.on);
       problems.push(
-        `fault type ${f.type} on agent ${f.agent.agentId} does not act on ${targetKind(f.on)} targets (${f.on}); it acts on: ${advertised.targets.join(', ')}`,
+        `fault type ${f.type} on agent ${f.agent.agentId} does not act on ${targetKind(on)} targets (${on}); it acts on: ${advertised.targets.join(', ')}`,
       );
     } else if (f.params !== undefined && paramsProblem(advertised.paramsSchema, f.params) !== null) {
       problems.push(
