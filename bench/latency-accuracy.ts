@@ -1,7 +1,8 @@
 // How exact is a 100 ms latency fault under load? Measured at half of the proxy's own peak, for
 // the HTTP and the TCP proxy, side by side with the same load sent straight to the upstream.
 // Usage: npx node bench/latency-accuracy.ts [--duration 10] [--warmup 2] [--delay-ms 100] [--rounds 1]
-//        [--modes http,tcp] [--directions downstream,upstream] [--rate N] [--no-pin] [--no-write]
+//        [--modes http,tcp] [--directions downstream,upstream] [--load 0.5,0.25 | --rate N]
+//        [--no-pin] [--no-write]
 //        [--proxy-node-args="--flag ..."] [--compare-node-args="--flag ..."]
 // Per mode: peak = wrk -c32 through the proxy with no fault; then an open-loop C client
 // (bench/support/paced-client.c) at peak ÷ 2 against the upstream directly, the proxy without a
@@ -35,7 +36,9 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '1' },
     modes: { type: 'string', default: 'http,tcp' },
     directions: { type: 'string', default: 'downstream,upstream' },
-    /** Fixed request rate (req/s) for every mode instead of half the measured peak. */
+    /** Paced loads as fractions of each proxy's measured peak; targets are judged at the first. */
+    load: { type: 'string', default: '0.5' },
+    /** Fixed request rate (req/s) for every mode instead of --load. */
     rate: { type: 'string' },
     /** Extra Node/V8 flags for the proxy process (e.g. GC settings under study); recorded in the notes. */
     'proxy-node-args': { type: 'string', default: '' },
@@ -47,6 +50,7 @@ const { values: args } = parseArgs({
 });
 const DURATION_SEC = Number(args.duration);
 const WARMUP_SEC = Number(args.warmup);
+const LOADS = args.load.split(',').map(Number);
 const DELAY_MS = Number(args['delay-ms']);
 const ROUNDS = Number(args.rounds);
 const MODES = args.modes.split(',').map((m) => m.trim());
@@ -100,12 +104,6 @@ try {
       : undefined;
     await runWrk({ url: main.url, connections: 32, durationSec: 1, cpu: run.cpus.load });
     const peak = await runWrk({ url: main.url, connections: 32, durationSec: 5, cpu: run.cpus.load });
-    const rate = args.rate ? Number(args.rate) : Math.max(50, Math.floor(peak.requestsPerSec / 2));
-    // In flight at once ≈ rate × delay; twice that leaves room for jitter in the answers.
-    const connections = Math.min(MAX_CONNECTIONS, Math.ceil(((rate * (DELAY_MS + 10)) / 1_000) * 2) + 16);
-    console.log(
-      `${mode}: peak ${fmtInt(peak.requestsPerSec)} req/s → paced at ${fmtInt(rate)} req/s, ${connections} connections`,
-    );
     const proxyConditions = (p: typeof main, suffix: string): Condition[] => [
       { label: `proxy${suffix}, no fault`, url: p.url, probe: p.probe },
       ...DIRECTIONS.map(
@@ -133,44 +131,56 @@ try {
       ...proxyConditions(main, ''),
       ...(other ? proxyConditions(other, ` (${COMPARE_NODE_ARGS.join(' ')})`) : []),
     ];
-    const results = await runConditions({
-      bin,
-      conditions,
-      rounds: ROUNDS,
-      paced: {
-        ratePerSec: rate,
-        durationSec: DURATION_SEC,
-        warmupSec: WARMUP_SEC,
-        connections,
-        cpu: run.cpus.load,
-      },
-      onRun: (label, r) => console.log(`${mode} ${label.padEnd(40)} ${summary(r)}`),
-    });
-    const group = (at: number, judged: boolean): ProxyRuns => ({
-      base: results[at]!,
-      faulted: DIRECTIONS.map((direction, i) => ({ direction, result: results[at + 1 + i]! })),
-      judged,
-    });
-    const report = modeReport({
-      mode,
-      heading:
-        `**${mode.toUpperCase()} proxy** (Faultline via ${main.proxy.via}): peak ${fmtInt(peak.requestsPerSec)} req/s; ` +
-        `paced at ${fmtInt(rate)} req/s over ${fmtInt(connections)} keep-alive connections.`,
-      delayMs: DELAY_MS,
-      direct: results[0]!,
-      proxies: [group(1, true), ...(other ? [group(2 + DIRECTIONS.length, false)] : [])],
-      limits: LIMITS,
-    });
+    // The first load is the one the targets are judged at; further ones are figures only.
+    const rates = args.rate
+      ? [{ rate: Number(args.rate), what: 'the --rate given' }]
+      : LOADS.map((f) => ({ rate: Math.max(50, Math.floor(peak.requestsPerSec * f)), what: `${f} × peak` }));
+    for (const [k, { rate, what }] of rates.entries()) {
+      // In flight at once ≈ rate × delay; twice that leaves room for jitter in the answers.
+      const connections = Math.min(MAX_CONNECTIONS, Math.ceil(((rate * (DELAY_MS + 10)) / 1_000) * 2) + 16);
+      console.log(
+        `${mode}: peak ${fmtInt(peak.requestsPerSec)} req/s → paced at ${fmtInt(rate)} req/s (${what}), ${connections} connections`,
+      );
+      const results = await runConditions({
+        bin,
+        conditions,
+        rounds: ROUNDS,
+        paced: {
+          ratePerSec: rate,
+          durationSec: DURATION_SEC,
+          warmupSec: WARMUP_SEC,
+          connections,
+          cpu: run.cpus.load,
+        },
+        onRun: (label, r) => console.log(`${mode} ${label.padEnd(40)} ${summary(r)}`),
+      });
+      const group = (at: number, judged: boolean): ProxyRuns => ({
+        base: results[at]!,
+        faulted: DIRECTIONS.map((direction, i) => ({ direction, result: results[at + 1 + i]! })),
+        judged,
+      });
+      const report = modeReport({
+        mode,
+        heading:
+          `**${mode.toUpperCase()} proxy at ${what}** (Faultline via ${main.proxy.via}): peak ${fmtInt(peak.requestsPerSec)} req/s; ` +
+          `paced at ${fmtInt(rate)} req/s over ${fmtInt(connections)} keep-alive connections` +
+          `${k === 0 ? '.' : '; figures only (the targets are judged at the first load).'}`,
+        delayMs: DELAY_MS,
+        direct: results[0]!,
+        proxies: [group(1, k === 0), ...(other ? [group(2 + DIRECTIONS.length, false)] : [])],
+        limits: LIMITS,
+      });
+      if (report.saturated) exitCode = 1;
+      checks.push(...report.checks);
+      sections.push(report.markdown);
+    }
     // The next mode's proxy gets CPU 1 and the upstream to itself.
     await main.proxy.stop();
     await other?.proxy.stop();
-    if (report.saturated) exitCode = 1;
-    checks.push(...report.checks);
-    sections.push(report.markdown);
   }
   const body = [
     `Each mode: peak through the proxy with no fault (\`wrk -t1 -c32 -d5s\`), then an open-loop C client ` +
-      `(bench/support/paced-client.c, \`cc -O2\`) at ${args.rate ? 'the --rate given' : 'half of that peak'}, ` +
+      `(bench/support/paced-client.c, \`cc -O2\`) at ${args.rate ? 'the --rate given' : `${LOADS.join(' and ')} × that peak (targets judged at ${LOADS[0]} × peak)`}, ` +
       `${DURATION_SEC} s per run (first ${WARMUP_SEC} s dropped as warm-up), ${ROUNDS} interleaved round(s), samples pooled. ` +
       "Latency from each request's due time to the last byte of its answer (no coordinated omission). " +
       'Added = with the fault minus without it (same proxy process, same rate); ratio = added ÷ delay.',

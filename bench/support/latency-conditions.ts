@@ -69,15 +69,12 @@ function mergeLoop(a: LoopStats | undefined, b: LoopStats): LoopStats {
  * reported run carries no start-up backlog), then every condition per round.
  */
 export async function runConditions(opts: ConditionRunOptions): Promise<ConditionResult[]> {
-  const seqs = new Map<number, number>();
-  const read = (probe: { pid: number; file: string }): Promise<LoopStats> => {
-    const seq = (seqs.get(probe.pid) ?? 0) + 1;
-    seqs.set(probe.pid, seq);
-    return readLoopStats(probe.pid, probe.file, seq);
-  };
+  const read = (probe: { pid: number; file: string }): Promise<LoopStats> =>
+    readLoopStats(probe.pid, probe.file);
+  const warmed = new Set<number>();
   for (const c of opts.conditions) {
-    if (!c.probe || seqs.has(c.probe.pid)) continue;
-    seqs.set(c.probe.pid, 0);
+    if (!c.probe || warmed.has(c.probe.pid)) continue;
+    warmed.add(c.probe.pid);
     await runPaced(opts.bin, { ...opts.paced, url: c.url, durationSec: 3, warmupSec: 3 });
   }
   const runs = opts.conditions.map(() => [] as PacedResult[]);

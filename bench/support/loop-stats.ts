@@ -34,28 +34,27 @@ export interface LoopStats {
   gcMaxMs: number;
 }
 
+function readingIn(file: string): LoopStats | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as LoopStats;
+  } catch {
+    return undefined; // caught mid-write: the caller reads again
+  }
+}
+
 /**
- * Asks the probed child `pid` for its stats since the last call (SIGUSR2) and waits for reading
- * number `seq` to land in `file`. Rejects after `timeoutMs` (default 3 000).
+ * Asks the probed child `pid` for its stats since its previous reading (SIGUSR2) and waits for
+ * the new reading to land in `file`. Rejects after `timeoutMs` (default 3 000).
  */
-export async function readLoopStats(
-  pid: number,
-  file: string,
-  seq: number,
-  timeoutMs = 3_000,
-): Promise<LoopStats> {
+export async function readLoopStats(pid: number, file: string, timeoutMs = 3_000): Promise<LoopStats> {
+  const before = readingIn(file)?.seq ?? 0;
   process.kill(pid, 'SIGUSR2');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (existsSync(file)) {
-      try {
-        const stats = JSON.parse(readFileSync(file, 'utf8')) as LoopStats;
-        if (stats.seq === seq) return stats;
-      } catch {
-        // Caught mid-write: read again.
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`no loop reading ${seq} from pid ${pid} in ${file}`);
+    const stats = readingIn(file);
+    if (stats && stats.seq > before) return stats;
+    if (Date.now() > deadline) throw new Error(`no loop reading after ${before} from pid ${pid} in ${file}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
