@@ -10,6 +10,7 @@
 // minus no fault, same rate, same proxy process. Upstream: nginx static file. With
 // --compare-node-args a second proxy process started with those Node/V8 flags runs the same
 // conditions in the same rounds (figures only; verdicts are for the proxy as shipped).
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBenchRun } from './support/bench-run.ts';
@@ -192,6 +193,8 @@ try {
     ...sections,
     targetsTable(checks),
   ].join('\n');
+  // Other work on the machine sets the tails: record how busy it was when the runs ended too.
+  notes.push(`\`uptime\` at the end: ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
   if (PROXY_NODE_ARGS.length)
     notes.push(`The proxy ran with \`${PROXY_NODE_ARGS.join(' ')}\` (not the default).`);
   if (COMPARE_NODE_ARGS.length) {
