@@ -25,7 +25,20 @@ const proxyFields = {
   labels: z.record(z.string(), z.string()),
   /** A disabled proxy keeps its config but does not listen (Toxiproxy's `enabled`). */
   enabled: z.boolean(),
+  /** Time limits on the upstream side; an omitted one takes its default. */
+  timeouts: z.strictObject({
+    /**
+     * Connecting to the upstream, ms. Default 5000. Past it, a TCP-mode client's connection is
+     * closed and an HTTP-mode request is answered 504 (`UPSTREAM_TIMEOUT`).
+     */
+    connectMs: z.number().int().positive().max(600_000).optional(),
+    /** HTTP mode: waiting for the upstream's response head, ms. Default 30000; past it, 504. */
+    headersMs: z.number().int().positive().max(3_600_000).optional(),
+  }),
 };
+
+/** Defaults of `timeouts`, ms. */
+export const DEFAULT_UPSTREAM_TIMEOUTS = { connectMs: 5_000, headersMs: 30_000 } as const;
 
 export const ProxyConfig = z.strictObject({
   name: ProxyName,
@@ -33,6 +46,7 @@ export const ProxyConfig = z.strictObject({
   mode: proxyFields.mode.default('tcp'),
   labels: proxyFields.labels.default({}),
   enabled: proxyFields.enabled.default(true),
+  timeouts: proxyFields.timeouts.default({}),
 });
 export type ProxyConfig = z.infer<typeof ProxyConfig>;
 export type ProxyConfigInput = z.input<typeof ProxyConfig>;

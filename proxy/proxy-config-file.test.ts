@@ -27,6 +27,7 @@ describe('loadProxyConfigFile', () => {
         mode: 'http',
         labels: {},
         enabled: true,
+        timeouts: {},
       },
     ]);
   });

@@ -87,6 +87,7 @@ beforeAll(async () => {
     mode: 'http' as const,
     labels: {},
     enabled: true,
+    timeouts: {},
   });
   listener = new HttpProxyListener(
     {

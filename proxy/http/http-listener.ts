@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
 import { FaultlineError } from '../../protocol/errors.ts';
 import { formatHostPort, parseHostPort } from '../../protocol/host-port.ts';
-import type { ProxyConfig } from '../../protocol/proxy.ts';
+import { DEFAULT_UPSTREAM_TIMEOUTS, type ProxyConfig } from '../../protocol/proxy.ts';
 import type { ActiveFault } from '../active-fault.ts';
 import type { ListenerContext, Logger, ProxyListener } from '../listener.ts';
 import type { MetricsSink } from '../metrics/metrics-sink.ts';
@@ -14,7 +14,10 @@ import { tunnelUpgrade } from './upgrade-tunnel.ts';
 
 /** Tuning of the HTTP data path; every field is optional. */
 export interface HttpListenerOptions {
-  /** How long to wait for the upstream's response head before answering 504, ms. Default 30000. */
+  /**
+   * How long to wait for the upstream's response head before answering 504, ms, when the proxy's
+   * config sets no `timeouts.headersMs`. Default 30000.
+   */
   headersTimeoutMs?: number;
   /** Longest silence between two upstream body chunks before the response is cut, ms. Default 300000. */
   bodyTimeoutMs?: number;
@@ -48,7 +51,6 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
   readonly metrics: MetricsSink;
   readonly log: Logger;
   private readonly held = new Set<HttpExchange>();
-  readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
   private readonly ctx: ListenerContext;
   private readonly opts: HttpListenerOptions;
@@ -65,13 +67,19 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
     this.config = ctx.config;
     this.metrics = ctx.metrics;
     this.log = ctx.log;
-    this.headersTimeoutMs = opts.headersTimeoutMs ?? 30_000;
     this.bodyTimeoutMs = opts.bodyTimeoutMs ?? 300_000;
     this.pool = this.createPool();
   }
 
   get proxy(): string {
     return this.config.name;
+  }
+
+  /** Read per request, so a changed `timeouts.headersMs` applies from the next request. */
+  get headersTimeoutMs(): number {
+    return (
+      this.config.timeouts.headersMs ?? this.opts.headersTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUTS.headersMs
+    );
   }
 
   get upstream(): string {
@@ -98,7 +106,7 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
   async update(config: ProxyConfig): Promise<void> {
     const previous = this.config;
     this.config = config;
-    if (config.upstream !== previous.upstream) {
+    if (config.upstream !== previous.upstream || config.timeouts.connectMs !== previous.timeouts.connectMs) {
       // New requests go to the new pool; the old one finishes what it has, then closes.
       const old = this.pool;
       this.pool = this.createPool();
@@ -161,6 +169,7 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
       keepAliveTimeout: this.opts.upstreamKeepAliveMs ?? 4_000,
       headersTimeout: this.headersTimeoutMs,
       bodyTimeout: this.bodyTimeoutMs,
+      connect: { timeout: this.config.timeouts.connectMs ?? DEFAULT_UPSTREAM_TIMEOUTS.connectMs },
     });
   }
 

@@ -12,6 +12,8 @@ export interface TcpConnectionContext {
   client: Socket;
   /** Where this connection goes; read once, so a later proxy update does not move it. */
   upstream: { host: string; port: number };
+  /** How long connecting to the upstream may take before the client is closed, ms. */
+  connectTimeoutMs: number;
   /** The proxy's faults now (the FaultStore's frozen array). */
   faults: readonly ActiveFault[];
   metrics: MetricsSink;
@@ -58,9 +60,18 @@ export class TcpConnection implements PipeOwner, LinkOwner {
     this.upstream = net.connect({ ...ctx.upstream, allowHalfOpen: true, noDelay: true });
     this.client.on('error', this.onClientError);
     this.upstream.on('error', this.onUpstreamError);
+    // net.connect has no timeout of its own: an upstream that drops SYNs would hold the client
+    // for the kernel's ~2 min of retransmits.
+    const connectTimer = setTimeout(() => {
+      const err: NodeJS.ErrnoException = new Error(`connect timed out after ${ctx.connectTimeoutMs} ms`);
+      err.code = 'ETIMEDOUT';
+      this.upstream.destroy(err);
+    }, ctx.connectTimeoutMs);
     this.upstream.once('connect', () => {
       this.connected = true;
+      clearTimeout(connectTimer);
     });
+    this.upstream.once('close', () => clearTimeout(connectTimer));
     this.client.once('close', this.onSocketClose);
     this.upstream.once('close', this.onSocketClose);
     this.up = new TcpDirection({

@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ProxyServer, startProxyServer } from '../proxy/proxy-server.ts';
+
+// `timeouts` on a proxy bound how long the upstream side may take. The silent upstream is a real
+// listening socket that never accepts: once its accept queue is full, Linux drops further SYNs,
+// so a connect to it hangs as it would to a host that drops packets.
+
+let silent: ChildProcess;
+let silentPort: number;
+const fillers: net.Socket[] = [];
+let mute: net.Server;
+let server: ProxyServer;
+
+beforeAll(async () => {
+  silent = spawn(
+    'python3',
+    [
+      '-c',
+      'import socket,sys,time\n' +
+        's=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(0)\n' +
+        'print(s.getsockname()[1], flush=True)\n' +
+        'sys.stdin.read()',
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const [line] = (await once(silent.stdout!, 'data')) as [Buffer];
+  silentPort = Number(line.toString().trim());
+  // Backlog 0 holds one connection; two more make sure the queue is full whatever the kernel rounds to.
+  for (let i = 0; i < 3; i++) {
+    const s = net.connect({ host: '127.0.0.1', port: silentPort });
+    s.on('error', () => {});
+    fillers.push(s);
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  // An upstream that accepts and reads, and never answers.
+  mute = net.createServer((socket) => socket.on('data', () => {}));
+  await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+  const mutePort = (mute.address() as net.AddressInfo).port;
+  server = await startProxyServer({
+    admin: '127.0.0.1:0',
+    proxies: [
+      {
+        name: 'tcp-silent',
+        listen: '127.0.0.1:0',
+        upstream: `127.0.0.1:${silentPort}`,
+        mode: 'tcp',
+        timeouts: { connectMs: 300 },
+      },
+      {
+        name: 'http-silent',
+        listen: '127.0.0.1:0',
+        upstream: `127.0.0.1:${silentPort}`,
+        mode: 'http',
+        timeouts: { connectMs: 300 },
+      },
+      {
+        name: 'http-mute',
+        listen: '127.0.0.1:0',
+        upstream: `127.0.0.1:${mutePort}`,
+        mode: 'http',
+        timeouts: { headersMs: 400 },
+      },
+    ],
+  });
+});
+
+afterAll(async () => {
+  await server?.close(0);
+  for (const s of fillers) s.destroy();
+  mute?.close();
+  silent?.stdin?.end();
+  if (silent && silent.exitCode === null) await once(silent, 'exit');
+});
+
+const address = (name: string) => {
+  const [host, port] = server.manager.get(name).boundAddress!.split(':');
+  return { host: host!, port: Number(port) };
+};
+
+describe('upstream timeouts', () => {
+  it('closes a TCP client whose upstream does not complete the connect within connectMs', async () => {
+    const t0 = performance.now();
+    const client = net.connect(address('tcp-silent'));
+    client.on('error', () => {});
+    client.write('hello');
+    await once(client, 'close');
+    const elapsed = performance.now() - t0;
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(2_000);
+    expect(server.manager.get('tcp-silent').timeouts).toEqual({ connectMs: 300 });
+  });
+
+  it('answers an HTTP request 504 UPSTREAM_TIMEOUT when the upstream does not accept within connectMs', async () => {
+    const { host, port } = address('http-silent');
+    const t0 = performance.now();
+    const res = await fetch(`http://${host}:${port}/`);
+    expect(res.status).toBe(504);
+    expect(await res.json()).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(performance.now() - t0).toBeLessThan(2_000);
+  });
+
+  it('answers 504 when the upstream sends no response head within headersMs', async () => {
+    const { host, port } = address('http-mute');
+    const t0 = performance.now();
+    const res = await fetch(`http://${host}:${port}/`);
+    expect(res.status).toBe(504);
+    const elapsed = performance.now() - t0;
+    expect(elapsed).toBeGreaterThanOrEqual(350);
+    expect(elapsed).toBeLessThan(2_000);
+  });
+});
