@@ -35,7 +35,7 @@ async function line(c: ChildProcess, text: string): Promise<void> {
 }
 
 describe('loop probe', () => {
-  it('reports a blocked event loop as loop delay and as late timers, and starts afresh after each reading', async () => {
+  it('reports a blocked event loop as late timers, and starts afresh after each reading', async () => {
     dir = mkdtempSync(join(tmpdir(), 'faultline-loop-probe-'));
     const file = join(dir, 'loop.json');
     child = spawn(process.execPath, [...LOOP_PROBE_NODE_ARGS, '-e', CHILD], {
@@ -50,12 +50,15 @@ describe('loop probe', () => {
     await line(child, 'blocked');
     await new Promise((r) => setTimeout(r, 100));
     const blocked = await readLoopStats(child.pid!, file);
-    expect(blocked.delayMaxMs).toBeGreaterThanOrEqual(BLOCK_MS * 0.9);
-    expect(blocked.timerLagMaxMs).toBeGreaterThanOrEqual(BLOCK_MS * 0.5);
+    // The probe's own timers always see the block. Node's event-loop-delay histogram usually does
+    // too, but not always: on a loaded machine it once reported 8.8 ms max for this 200 ms block
+    // while the timers saw 210 ms, so only the timers are held to it.
+    expect(blocked.timerLagMaxMs).toBeGreaterThanOrEqual(BLOCK_MS * 0.9);
+    expect(blocked.delayMaxMs).toBeGreaterThan(0);
     expect(blocked.cpuPercent).toBeGreaterThan(10);
     await new Promise((r) => setTimeout(r, 200));
     const calm = await readLoopStats(child.pid!, file);
-    expect(calm.delayMaxMs).toBeLessThan(BLOCK_MS * 0.9);
+    expect(calm.timerLagMaxMs).toBeLessThan(BLOCK_MS * 0.5);
     expect(calm.seconds).toBeGreaterThan(0.15);
     expect(calm.seq).toBe(3);
   });
