@@ -151,25 +151,37 @@ export async function createTestNetwork(
   throw lastError;
 }
 
-/** Removes every container, then every network, carrying `faultline.test=<tag>`. */
+/**
+ * Removes every container, then every network, carrying `faultline.test=<tag>`. A forced remove can
+ * lose a race with an operation the engine is still carrying out (a start or stop from a replayed
+ * revert), so it lists again and retries, at most 5 times, 200 ms apart; what still remains then is
+ * an error, so a leak is loud.
+ */
 export async function removeTestObjects(tag: string): Promise<void> {
   const filters = { label: [`${TEST_LABEL}=${tag}`] };
-  const containers = await docker.listContainers({ all: true, filters });
-  await Promise.all(
-    containers.map((c) =>
-      docker
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => {}),
-    ),
-  );
-  const networks = await docker.listNetworks({ filters });
-  await Promise.all(
-    networks.map((n) =>
-      docker
+  for (let attempt = 1; ; attempt++) {
+    const containers = await docker.listContainers({ all: true, filters });
+    const networks = await docker.listNetworks({ filters });
+    if (containers.length === 0 && networks.length === 0) return;
+    if (attempt > 5) {
+      throw new Error(
+        `test objects tagged ${tag} left after 5 tries: ${[...containers.map((c) => c.Names[0]), ...networks.map((n) => n.Name)].join(', ')}`,
+      );
+    }
+    await Promise.all(
+      containers.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => {}),
+      ),
+    );
+    for (const n of await docker.listNetworks({ filters })) {
+      await docker
         .getNetwork(n.Id)
         .remove()
-        .catch(() => {}),
-    ),
-  );
+        .catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, attempt === 1 ? 0 : 200));
+  }
 }
