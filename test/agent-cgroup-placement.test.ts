@@ -14,18 +14,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DockerAdapter } from '../agent/adapters/docker.ts';
 import { readCgroupMounts } from '../agent/cgroups/cgroup-mounts.ts';
 import { cgroupOfProcess } from '../agent/cgroups/cgroup-of-process.ts';
 import { cgroupDirsOfProcess, joinCgroups } from '../agent/cgroups/join-cgroup.ts';
 import { removeEmptyCgroups } from '../agent/cgroups/remove-empty-cgroups.ts';
 import type { AgentFaultContext } from '../agent/faults/agent-fault.ts';
-import { BackgroundTasks } from '../agent/faults/background-tasks.ts';
 import { cpuStress } from '../agent/faults/cpu-stress.ts';
 import { memoryHog } from '../agent/faults/memory-hog.ts';
 import { memoryLeak } from '../agent/faults/memory-leak.ts';
 import { findTagged, killTagged } from '../agent/faults/tagged-process.ts';
 import { sweepWorkers, WorkerReceipt } from '../agent/faults/worker-processes.ts';
+import { testFaultContext } from '../agent/test-support/fault-context.ts';
 import { isAlive, waitFor } from '../agent/test-support/proc-stats.ts';
 import { isFaultlineError } from '../protocol/errors.ts';
 import {
@@ -58,13 +57,7 @@ let victim: ChildProcess;
 let stateDir: string;
 
 function ctx(faultId: string): AgentFaultContext {
-  return {
-    faultId,
-    agentId,
-    stateDir,
-    background: new BackgroundTasks(),
-    adapters: { docker: new DockerAdapter() },
-  };
+  return testFaultContext({ faultId, agentId, stateDir });
 }
 
 function readNumber(file: string): number {

@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DockerAdapter } from '../adapters/docker.ts';
+import { testFaultContext } from '../test-support/fault-context.ts';
 import { cpuSeconds, isAlive } from '../test-support/proc-stats.ts';
 import type { AgentFaultContext } from './agent-fault.ts';
-import { BackgroundTasks } from './background-tasks.ts';
 import { cpuStress } from './cpu-stress.ts';
 import { findTagged, killTagged } from './tagged-process.ts';
 import { WorkerReceipt } from './worker-processes.ts';
@@ -15,13 +14,7 @@ const agentId = `test-cpu-${process.pid}`;
 let stateDir: string | undefined;
 function ctx(faultId: string): AgentFaultContext {
   stateDir = mkdtempSync(join(tmpdir(), 'faultline-cpu-'));
-  return {
-    faultId,
-    agentId,
-    stateDir,
-    background: new BackgroundTasks(),
-    adapters: { docker: new DockerAdapter() },
-  };
+  return testFaultContext({ faultId, agentId, stateDir });
 }
 
 afterEach(async () => {

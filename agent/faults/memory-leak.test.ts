@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DockerAdapter } from '../adapters/docker.ts';
+import { testFaultContext } from '../test-support/fault-context.ts';
 import { isAlive, rssMb, waitFor } from '../test-support/proc-stats.ts';
 import type { AgentFaultContext } from './agent-fault.ts';
-import { BackgroundTasks } from './background-tasks.ts';
 import { memoryHog } from './memory-hog.ts';
 import { memoryLeak } from './memory-leak.ts';
 import { killTagged } from './tagged-process.ts';
@@ -17,13 +16,7 @@ const dirs: string[] = [];
 function ctx(faultId: string): AgentFaultContext {
   const stateDir = mkdtempSync(join(tmpdir(), 'faultline-mem-'));
   dirs.push(stateDir);
-  return {
-    faultId,
-    agentId,
-    stateDir,
-    background: new BackgroundTasks(),
-    adapters: { docker: new DockerAdapter() },
-  };
+  return testFaultContext({ faultId, agentId, stateDir });
 }
 
 afterEach(async () => {

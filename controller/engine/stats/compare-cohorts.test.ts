@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../protocol/seeded-random.ts';
 import { compareCohorts } from './compare-cohorts.ts';
 import { mannWhitneyU } from './mann-whitney.ts';
 
-/** Deterministic PRNG (mulberry32) and a Box-Muller normal, so the simulations are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Normals by Box-Muller over the seeded PRNG, so the simulations are reproducible. */
 function normals(rand: () => number, n: number, mean: number, sd: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -24,7 +15,7 @@ function normals(rand: () => number, n: number, mean: number, sd: number): numbe
 
 describe('cohort comparison', () => {
   it('calls a 5 ms latency shift a regression and leaves equal cohorts alone', () => {
-    const rand = rng(1);
+    const rand = seededRandom(1);
     const control = normals(rand, 400, 50, 8);
     const shifted = normals(rand, 400, 55, 8);
     const same = normals(rand, 400, 50, 8);
@@ -43,7 +34,7 @@ describe('cohort comparison', () => {
   });
 
   it('is inconclusive below minSamples and respects the practical-significance floor', () => {
-    const rand = rng(2);
+    const rand = seededRandom(2);
     const control = normals(rand, 400, 50, 8);
     const shifted = normals(rand, 400, 55, 8);
     const few = compareCohorts({
@@ -102,7 +93,7 @@ describe('cohort comparison', () => {
   });
 
   it('keeps the false-positive rate under alpha across repeated looks, where naive looks inflate it', () => {
-    const rand = rng(42);
+    const rand = seededRandom(42);
     const runs = 300;
     const maxLooks = 8;
     let sequentialHits = 0;
