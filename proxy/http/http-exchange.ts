@@ -42,6 +42,13 @@ export class ProxyResponse extends ServerResponse<IncomingMessage> {
 }
 
 const NO_IDS: readonly string[] = Object.freeze([]);
+/**
+ * How much of a parked response is kept in memory before the upstream is paused, bytes. Small
+ * answers are read whole, so their upstream connection goes back to the pool at once instead of
+ * being held for the whole delay (a 100 ms downstream delay would otherwise need rate × 0.1 s
+ * upstream connections).
+ */
+const PARK_BUFFER_BYTES = 64 * 1024;
 const UPSTREAM_TIMEOUT_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
@@ -89,7 +96,10 @@ export class HttpExchange
   private sink: Writable;
   /** Response chunks that arrived while downstream faults decided; undefined when not deciding. */
   private pending: Buffer[] | undefined;
+  private pendingBytes = 0;
   private pendingEnd = false;
+  /** The upstream body was paused because `pending` outgrew PARK_BUFFER_BYTES. */
+  private parkPaused = false;
   private outcome: Outcome | undefined;
   /** The proxy gave up on the upstream request (a fault answered, or the client left). */
   private abandoned = false;
@@ -263,7 +273,7 @@ export class HttpExchange
   parkResponse(): void {
     if (this.pending) return;
     this.pending = [];
-    this.controller?.pause();
+    this.pendingBytes = 0;
   }
 
   /** ResponseGate: every downstream hook said continue. */
@@ -274,12 +284,20 @@ export class HttpExchange
     this.writeHead(head.statusCode, this.headMessage, head.headers as IncomingHttpHeaders);
     if (pending) for (const chunk of pending) this.sink.write(chunk);
     if (this.pendingEnd) this.sink.end();
-    else if (pending) this.controller?.resume();
+    else if (this.parkPaused) {
+      this.parkPaused = false;
+      this.controller?.resume();
+    }
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.pending) {
       this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes > PARK_BUFFER_BYTES && !this.parkPaused) {
+        this.parkPaused = true;
+        controller.pause();
+      }
       return;
     }
     // undici can hand over a few already-parsed chunks after pause(): wait for one drain only.
@@ -294,6 +312,9 @@ export class HttpExchange
   }
 
   onResponseEnd(): void {
+    // Nothing is left to pause or abort; letting go of undici's controller (it keeps the raw
+    // header buffers) makes a parked exchange much smaller while its delay runs.
+    this.controller = undefined;
     if (this.pending) this.pendingEnd = true;
     else this.sink.end();
   }

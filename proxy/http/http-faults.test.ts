@@ -69,6 +69,44 @@ describe('http: latency', () => {
     expect(r.ms).toBeGreaterThanOrEqual(150);
   });
 
+  it('downstream: a small answer is read whole while held, so later requests reuse its upstream connection', async () => {
+    apply({ type: 'latency', direction: 'downstream', params: { delayMs: 300 } });
+    let upstreamConnections = 0;
+    upstream.server.on('connection', () => upstreamConnections++);
+    const answeredAt: number[] = [];
+    upstream.server.prependListener('request', (_req, res: import('node:http').ServerResponse) =>
+      res.once('finish', () => answeredAt.push(performance.now())),
+    );
+    // Each request starts while the one before is still held by the delay.
+    const replies: Promise<{ status: number; ms: number }>[] = [];
+    for (let i = 0; i < 3; i++) {
+      replies.push(send(proxy, `/held-${i}`));
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    const done = await Promise.all(replies);
+    expect(done.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(Math.min(...done.map((r) => r.ms))).toBeGreaterThanOrEqual(300);
+    expect(answeredAt).toHaveLength(3);
+    expect(upstreamConnections).toBe(1);
+  });
+
+  it('downstream: a large answer is paused at the upstream while held, and arrives whole', async () => {
+    apply({ type: 'latency', direction: 'downstream', params: { delayMs: 400 } });
+    // Far more than loopback socket buffers hold, so the upstream can only finish once the proxy reads on.
+    const bytes = 48 * 1024 * 1024;
+    let finishedAt = 0;
+    upstream.server.prependListener('request', (_req, res: import('node:http').ServerResponse) =>
+      res.once('finish', () => {
+        finishedAt = performance.now();
+      }),
+    );
+    const start = performance.now();
+    const r = await send(proxy, `/big?bytes=${bytes}`, { capMs: 15_000 });
+    expect(r.status).toBe(200);
+    expect(r.body.length).toBe(bytes);
+    expect(finishedAt - start).toBeGreaterThanOrEqual(400);
+  });
+
   it('samples a normal distribution reproducibly and caps it at maxMs', async () => {
     apply({
       type: 'latency',
