@@ -39,7 +39,11 @@ const netem = netemSupport() === 'yes';
 const faults: AnyAgentFault[] = [...agentFaultRegistry.values()].filter(
   (f) => (!only || only.includes(f.type)) && (netem || f.type !== 'network-latency'),
 );
-const run = startBenchRun('agent-expiry', { pin: false });
+const run = startBenchRun('agent-expiry', {
+  pin: false,
+  unpinned:
+    'Not pinned: the agent, its targets and the Docker engine share both cores, as they would on a host.',
+});
 const rows: string[][] = [];
 const notes: string[] = [];
 try {

@@ -31,8 +31,8 @@ export interface BenchRun {
   report(body: string, notes: readonly string[], write: boolean): void;
 }
 
-function layout(pin: boolean): CpuLayout {
-  if (!pin) return { load: undefined, proxy: undefined, describe: 'Not pinned (--no-pin).' };
+function layout(pin: boolean, unpinned: string | undefined): CpuLayout {
+  if (!pin) return { load: undefined, proxy: undefined, describe: unpinned ?? 'Not pinned (--no-pin).' };
   if (!canPin()) return { load: undefined, proxy: undefined, describe: 'Not pinned: taskset not available.' };
   if (cpus().length < 2) return { load: undefined, proxy: undefined, describe: 'Not pinned: one CPU.' };
   return {
@@ -44,12 +44,16 @@ function layout(pin: boolean): CpuLayout {
   };
 }
 
-export function startBenchRun(name: string, opts: { pin: boolean }): BenchRun {
+/**
+ * @param opts.pin pin the load generator and the proxy to CPUs 0 and 1
+ * @param opts.unpinned what RESULTS.md says about CPUs when not pinned; default "Not pinned (--no-pin)."
+ */
+export function startBenchRun(name: string, opts: { pin: boolean; unpinned?: string }): BenchRun {
   const group = new ChildGroup();
   const dir = mkdtempSync(join(tmpdir(), `faultline-bench-${name}-`));
   group.onStop(() => rmSync(dir, { recursive: true, force: true }));
   const facts = runFacts(REPO_ROOT);
-  const cpuLayout = layout(opts.pin);
+  const cpuLayout = layout(opts.pin, opts.unpinned);
   return {
     name,
     group,
