@@ -2,13 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import type { ActiveFault, Cohort } from '../active-fault.ts';
 import type { RequestFacts } from '../request-match.ts';
-import type { FaultStep, HttpExchangeView, HttpFault, UpstreamHead } from './http-fault.ts';
+import type { DelayStep, HookResult, HttpExchangeView, HttpFault, UpstreamHead } from './http-fault.ts';
 import { readBoundedBody } from './read-body.ts';
 
 export type Fault = ActiveFault<HttpFault>;
 
 /** The parts of an exchange the fault pipeline drives (implemented by HttpExchange). */
-export interface PipelineExchange extends HttpExchangeView {
+export interface PipelineExchange extends HttpExchangeView, ResponseGate {
   facts: RequestFacts;
   query: string;
   body: Buffer | undefined;
@@ -20,8 +20,22 @@ export interface PipelineExchange extends HttpExchangeView {
   holdFaultId: string | undefined;
   /** Ended, or a response (head) already went to the client. */
   readonly answered: boolean;
+  /** The upstream's response head while downstream faults decide. */
+  readonly upstreamHead: UpstreamHead | undefined;
   forward(): void;
   fail(err: unknown): void;
+  /**
+   * Calls `resume(this, from)` once performance.now() ≥ `atMs`, unless the exchange ends first.
+   * One timer, no promise or closure (a delay step's wait).
+   */
+  sleepUntil(atMs: number, resume: Resume, from: number): void;
+}
+
+/** Where a pipeline picks up after a delay step: the next hook to run is `from`. */
+export type Resume = (ex: PipelineExchange, from: number) => void;
+
+function isDelay(step: HookResult): step is DelayStep {
+  return (step as DelayStep).until !== undefined;
 }
 
 function noop(): void {}
@@ -88,11 +102,13 @@ function runUpstream(ex: PipelineExchange, from: number): void {
     ex.holdFaultId = f.id;
     const step = f.behavior.onRequest(ex);
     if (typeof step !== 'string') {
-      step
-        .then((s) => {
-          if (s === 'continue' && !ex.answered) runUpstream(ex, i + 1);
-        })
-        .catch(ex.fail.bind(ex));
+      if (isDelay(step)) ex.sleepUntil(step.until, runUpstream, i + 1);
+      else
+        step
+          .then((s) => {
+            if (s === 'continue' && !ex.answered) runUpstream(ex, i + 1);
+          })
+          .catch(ex.fail.bind(ex));
       return;
     }
     if (step === 'handled' || ex.answered) return;
@@ -123,31 +139,29 @@ export interface ResponseGate {
   openResponse(): void;
 }
 
-/** Runs the downstream-direction faults' `onResponse` hooks in order; synchronous while they are. */
-export function runResponseFaults(
-  ex: PipelineExchange,
-  head: UpstreamHead,
-  gate: ResponseGate,
-  from = 0,
-): void {
+/** Runs the downstream-direction faults' `onResponse` hooks from `from` on; synchronous while they are. */
+export function runResponseFaults(ex: PipelineExchange, from = 0): void {
   const list = ex.downstream!;
+  const head = ex.upstreamHead!;
   for (let i = from; i < list.length; i++) {
     const f = list[i]!;
     if (!f.behavior.onResponse) continue;
     ex.holdFaultId = f.id;
-    const step: FaultStep | Promise<FaultStep> = f.behavior.onResponse(ex, head);
+    const step = f.behavior.onResponse(ex, head);
     if (typeof step !== 'string') {
-      gate.parkResponse();
-      step
-        .then((s) => {
-          if (s === 'continue' && !ex.answered) runResponseFaults(ex, head, gate, i + 1);
-        })
-        .catch(ex.fail.bind(ex));
+      ex.parkResponse();
+      if (isDelay(step)) ex.sleepUntil(step.until, runResponseFaults, i + 1);
+      else
+        step
+          .then((s) => {
+            if (s === 'continue' && !ex.answered) runResponseFaults(ex, i + 1);
+          })
+          .catch(ex.fail.bind(ex));
       return;
     }
     if (step === 'handled' || ex.answered) return;
   }
-  gate.openResponse();
+  ex.openResponse();
 }
 
 /** Throttles for the response body from the downstream-direction faults, in order. */

@@ -11,7 +11,7 @@ import type { RequestFacts } from '../request-match.ts';
 import {
   type Fault,
   type PipelineExchange,
-  type ResponseGate,
+  type Resume,
   responseThrottles,
   runRequestFaults,
   runResponseFaults,
@@ -57,6 +57,11 @@ const UPSTREAM_TIMEOUT_CODES = new Set([
 
 function noop(): void {}
 
+/** Module-level so a sleeping exchange costs a Timeout and no closure. */
+function wakeFromSleep(ex: HttpExchange): void {
+  ex.sleepTick();
+}
+
 function onResponseClose(this: ProxyResponse): void {
   this.exchange?.closed();
 }
@@ -70,9 +75,7 @@ function outcomeOf(status: number): Outcome {
  * object is the dispatch handler, so the clean path allocates no closures), streams the answer
  * back, and reports one metrics record when the client side closes.
  */
-export class HttpExchange
-  implements PipelineExchange, Dispatcher.DispatchHandler, RequestBodyInfo, ResponseGate
-{
+export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandler, RequestBodyInfo {
   readonly req: IncomingMessage;
   readonly res: ProxyResponse;
   readonly startedAt: number;
@@ -90,7 +93,7 @@ export class HttpExchange
   downstream: Fault[] | undefined;
   forwardBody: Buffer | Readable | null = null;
   /** The upstream's response head while downstream faults decide. */
-  private head: UpstreamHead | undefined;
+  upstreamHead: UpstreamHead | undefined;
   private headMessage: string | undefined;
   private controller: Dispatcher.DispatchController | undefined;
   private sink: Writable;
@@ -109,6 +112,10 @@ export class HttpExchange
   private readonly bytesWrittenAtStart: number;
   private wake: (() => void) | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
+  /** A delay step's wait (sleepUntil): when, and where the pipeline picks up. */
+  private sleepAt = 0;
+  private sleepFrom = 0;
+  private resume: Resume | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
   private held = false;
   private awaitingDrain = false;
@@ -164,6 +171,32 @@ export class HttpExchange
       this.wake = tick;
       tick();
     });
+  }
+
+  sleepUntil(atMs: number, resume: Resume, from: number): void {
+    this.sleepAt = atMs;
+    this.sleepFrom = from;
+    this.resume = resume;
+    wakeFromSleep(this);
+  }
+
+  /** Runs the stored continuation when its time has come, else re-arms the timer (see wakeFromSleep). */
+  sleepTick(): void {
+    this.wakeTimer = undefined;
+    const resume = this.resume;
+    if (!resume || this.ended) return;
+    const left = this.sleepAt - performance.now();
+    if (left > 0) {
+      // Timers fire on whole ms and can be a little early against the monotonic clock: re-check.
+      this.wakeTimer = setTimeout(wakeFromSleep, Math.ceil(left), this);
+      return;
+    }
+    this.resume = undefined;
+    try {
+      resume(this, this.sleepFrom);
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   respond(r: FaultResponse): void {
@@ -260,10 +293,10 @@ export class HttpExchange
       return;
     }
     this.controller = controller;
-    this.head = { statusCode, headers, receivedAt: performance.now() };
+    this.upstreamHead = { statusCode, headers, receivedAt: performance.now() };
     this.headMessage = statusMessage;
     try {
-      runResponseFaults(this, this.head, this);
+      runResponseFaults(this);
     } catch (err) {
       this.fail(err);
     }
@@ -278,7 +311,7 @@ export class HttpExchange
 
   /** ResponseGate: every downstream hook said continue. */
   openResponse(): void {
-    const head = this.head!;
+    const head = this.upstreamHead!;
     const pending = this.pending;
     this.pending = undefined;
     this.writeHead(head.statusCode, this.headMessage, head.headers as IncomingHttpHeaders);
@@ -400,6 +433,7 @@ export class HttpExchange
     const finished = res.writableFinished;
     if (!finished) this.abortUpstream();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.resume = undefined;
     if (this.holdTimer) clearTimeout(this.holdTimer);
     if (this.held) this.host.holdEnded(this);
     const wake = this.wake;

@@ -5,6 +5,18 @@ import type { RequestFacts } from '../request-match.ts';
 /** What a fault hook tells the pipeline: keep going, or the fault has ended the exchange itself. */
 export type FaultStep = 'continue' | 'handled';
 
+/**
+ * Keep going once performance.now() ≥ `until` (ms), or stop if the exchange ends first. The data
+ * path waits with one timer and no promise, so a delay held on thousands of requests at once keeps
+ * little alive (what a scavenge must copy sets the delay's tail under load).
+ */
+export interface DelayStep {
+  readonly until: number;
+}
+
+/** What a hook returns: a step now, a delay the data path times, or a step later. */
+export type HookResult = FaultStep | DelayStep | Promise<FaultStep>;
+
 /** A response a fault answers with instead of (or in place of) the upstream's. */
 export interface FaultResponse {
   status: number;
@@ -55,8 +67,8 @@ export interface HttpFault {
   needsBody?(req: IncomingMessage): boolean;
   /** A condition of the fault type itself, checked before the spec's match rule and sampling. */
   accepts?(ex: HttpExchangeView): boolean;
-  onRequest?(ex: HttpExchangeView): FaultStep | Promise<FaultStep>;
-  onResponse?(ex: HttpExchangeView, head: UpstreamHead): FaultStep | Promise<FaultStep>;
+  onRequest?(ex: HttpExchangeView): HookResult;
+  onResponse?(ex: HttpExchangeView, head: UpstreamHead): HookResult;
   /** A stream that slows a body: the request body (upstream) or the response body (downstream). */
   throttle?(): Transform;
 }

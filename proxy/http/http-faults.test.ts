@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseHostPort } from '../../protocol/host-port.ts';
 import type { ProxyFaultSpecInput } from '../../protocol/proxy.ts';
 import type { ExchangeRecord } from '../metrics/metrics-sink.ts';
 import { ProxyManager } from '../proxy-manager.ts';
@@ -105,6 +106,20 @@ describe('http: latency', () => {
     expect(r.status).toBe(200);
     expect(r.body.length).toBe(bytes);
     expect(finishedAt - start).toBeGreaterThanOrEqual(400);
+  });
+
+  it('upstream: a client that leaves during the delay is never forwarded, and is recorded as a client abort', async () => {
+    const fault = apply({ type: 'latency', direction: 'upstream', params: { delayMs: 150 } });
+    const { host, port } = parseHostPort(proxy);
+    const socket = net.connect(port, host);
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('GET /gone HTTP/1.1\r\nhost: x\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 40));
+    socket.destroy();
+    await new Promise((r) => setTimeout(r, 250));
+    expect(upstream.seen).toBe(0);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ outcome: 'client_abort', faultIds: [fault.id] });
   });
 
   it('samples a normal distribution reproducibly and caps it at maxMs', async () => {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import type { FaultStep, HttpExchangeView, HttpFault } from '../../http/http-fault.ts';
+import type { DelayStep, HttpExchangeView, HttpFault } from '../../http/http-fault.ts';
 import type { FaultDefinition } from '../fault-definition.ts';
 
 /** Upper bound shared by every distribution, ms; a sample above it is cut to it. */
@@ -73,9 +73,9 @@ export const latencyFault: FaultDefinition<LatencyParams, HttpFault> = {
   create(params, ctx): HttpFault {
     // Timed from the request's (or response head's) arrival, so time already spent counts. A delay
     // that is already over answers synchronously: no promise, no timer.
-    const delayFrom = (ex: HttpExchangeView, fromMs: number): FaultStep | Promise<FaultStep> => {
+    const delayFrom = (_ex: HttpExchangeView, fromMs: number): 'continue' | DelayStep => {
       const until = fromMs + sampleDelayMs(params, ctx.random);
-      return until <= performance.now() ? 'continue' : ex.waitUntil(until).then(() => 'continue' as const);
+      return until <= performance.now() ? 'continue' : { until };
     };
     return {
       onRequest: (ex) => delayFrom(ex, ex.startedAt),
