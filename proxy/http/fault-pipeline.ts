@@ -2,7 +2,14 @@ import type { IncomingMessage } from 'node:http';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import type { ActiveFault, Cohort } from '../active-fault.ts';
 import type { RequestFacts } from '../request-match.ts';
-import type { DelayStep, HookResult, HttpExchangeView, HttpFault, UpstreamHead } from './http-fault.ts';
+import type {
+  DelayStep,
+  FaultStep,
+  HookResult,
+  HttpExchangeView,
+  HttpFault,
+  UpstreamHead,
+} from './http-fault.ts';
 import { readBoundedBody } from './read-body.ts';
 
 export type Fault = ActiveFault<HttpFault>;
@@ -94,6 +101,25 @@ function admit(ex: PipelineExchange, faults: readonly Fault[]): void {
   else ex.forward();
 }
 
+/** A hook did not finish at once: resume the pipeline at `from` when its delay or promise is done. */
+function resumeAfter(
+  ex: PipelineExchange,
+  step: DelayStep | Promise<FaultStep>,
+  resume: Resume,
+  from: number,
+): void {
+  if (isDelay(step)) {
+    ex.sleepUntil(step.until, resume, from);
+    return;
+  }
+  // `.catch` after `.then`: a throw inside the continuation must not become an unhandled rejection.
+  step
+    .then((s) => {
+      if (s === 'continue' && !ex.answered) resume(ex, from);
+    })
+    .catch(ex.fail.bind(ex));
+}
+
 function runUpstream(ex: PipelineExchange, from: number): void {
   const acting = ex.acting!;
   for (let i = from; i < acting.length; i++) {
@@ -102,13 +128,7 @@ function runUpstream(ex: PipelineExchange, from: number): void {
     ex.holdFaultId = f.id;
     const step = f.behavior.onRequest(ex);
     if (typeof step !== 'string') {
-      if (isDelay(step)) ex.sleepUntil(step.until, runUpstream, i + 1);
-      else
-        step
-          .then((s) => {
-            if (s === 'continue' && !ex.answered) runUpstream(ex, i + 1);
-          })
-          .catch(ex.fail.bind(ex));
+      resumeAfter(ex, step, runUpstream, i + 1);
       return;
     }
     if (step === 'handled' || ex.answered) return;
@@ -133,7 +153,10 @@ function throttleRequestBody(ex: PipelineExchange, acting: readonly Fault[]): vo
 
 /** What the response side of the exchange does once downstream faults have decided. */
 export interface ResponseGate {
-  /** A hook went async: stop the upstream body and keep its chunks until `openResponse`. */
+  /**
+   * A hook went async: keep the upstream body's chunks until `openResponse` (the upstream is paused
+   * only once more than 64 KB waits).
+   */
   parkResponse(): void;
   /** Every hook said continue: send the head and what was kept. */
   openResponse(): void;
@@ -150,13 +173,7 @@ export function runResponseFaults(ex: PipelineExchange, from = 0): void {
     const step = f.behavior.onResponse(ex, head);
     if (typeof step !== 'string') {
       ex.parkResponse();
-      if (isDelay(step)) ex.sleepUntil(step.until, runResponseFaults, i + 1);
-      else
-        step
-          .then((s) => {
-            if (s === 'continue' && !ex.answered) runResponseFaults(ex, i + 1);
-          })
-          .catch(ex.fail.bind(ex));
+      resumeAfter(ex, step, runResponseFaults, i + 1);
       return;
     }
     if (step === 'handled' || ex.answered) return;
