@@ -35,6 +35,12 @@ const proxyFields = {
     /** HTTP mode: waiting for the upstream's response head, ms. Default 30000; past it, 504. */
     headersMs: z.number().int().positive().max(3_600_000).optional(),
   }),
+  /**
+   * HTTP mode: most connections open to the upstream at once; requests beyond it wait for a free
+   * one. Default: no bound. A bound keeps a burst from opening a connection per request (see
+   * docs/ARCHITECTURE.md), at the price of making requests wait when the upstream holds more at once.
+   */
+  upstreamConnections: z.number().int().positive().max(65_536),
 };
 
 /** Defaults of `timeouts`, ms. */
@@ -47,6 +53,7 @@ export const ProxyConfig = z.strictObject({
   labels: proxyFields.labels.default({}),
   enabled: proxyFields.enabled.default(true),
   timeouts: proxyFields.timeouts.default({}),
+  upstreamConnections: proxyFields.upstreamConnections.optional(),
 });
 export type ProxyConfig = z.infer<typeof ProxyConfig>;
 export type ProxyConfigInput = z.input<typeof ProxyConfig>;

@@ -162,6 +162,33 @@ describe('HTTP forwarding', () => {
     expect(forwardedFor).toBe('127.0.0.1');
   });
 
+  it('opens at most upstreamConnections to the upstream; requests beyond them wait and are all answered', async () => {
+    await manager.update('web', { upstreamConnections: 2 });
+    let opened = 0;
+    let inFlight = 0;
+    let mostInFlight = 0;
+    upstream.server.on('connection', () => opened++);
+    upstream.server.prependListener('request', (_req, res: http.ServerResponse) => {
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      res.once('finish', () => inFlight--);
+    });
+    const start = performance.now();
+    const replies = await Promise.all(Array.from({ length: 5 }, () => send(proxy, '/slow?ms=150')));
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(opened).toBe(2);
+    expect(mostInFlight).toBe(2);
+    // Five 150 ms answers two at a time: three rounds.
+    expect(performance.now() - start).toBeGreaterThanOrEqual(3 * 150);
+  });
+
+  it('opens a connection per concurrent request when upstreamConnections is not set', async () => {
+    let opened = 0;
+    upstream.server.on('connection', () => opened++);
+    const replies = await Promise.all(Array.from({ length: 5 }, () => send(proxy, '/slow?ms=100')));
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(opened).toBe(5);
+  });
+
   it('sends new requests to a changed upstream while the old one finishes its request', async () => {
     const second = await startTestUpstream();
     cleanups.push(() => second.close());

@@ -106,7 +106,11 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
   async update(config: ProxyConfig): Promise<void> {
     const previous = this.config;
     this.config = config;
-    if (config.upstream !== previous.upstream || config.timeouts.connectMs !== previous.timeouts.connectMs) {
+    if (
+      config.upstream !== previous.upstream ||
+      config.timeouts.connectMs !== previous.timeouts.connectMs ||
+      config.upstreamConnections !== previous.upstreamConnections
+    ) {
       // New requests go to the new pool; the old one finishes what it has, then closes.
       const old = this.pool;
       this.pool = this.createPool();
@@ -166,6 +170,8 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
     const { host, port } = parseHostPort(this.config.upstream);
     return new Pool(`http://${formatHostPort(host, port)}`, {
       pipelining: 1,
+      // undici: null = no bound.
+      connections: this.config.upstreamConnections ?? null,
       keepAliveTimeout: this.opts.upstreamKeepAliveMs ?? 4_000,
       headersTimeout: this.headersTimeoutMs,
       bodyTimeout: this.bodyTimeoutMs,
