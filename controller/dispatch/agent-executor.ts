@@ -9,6 +9,7 @@ import {
   type FaultRequest,
   type RevertAllResult,
   revertEach,
+  revertWithRetry,
 } from './fault-executor.ts';
 
 /** Options for {@link AgentExecutor}. */
@@ -33,8 +34,6 @@ interface Entry {
   /** Set once a revert started, so a loss reported meanwhile is not a loss. */
   reverting: boolean;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function agentOf(request: FaultRequest): { agentId: string; on: AgentTarget } {
   if (request.target.kind !== 'agent') {
@@ -141,27 +140,20 @@ export class AgentExecutor implements FaultExecutor {
     const { agentId } = agentOf(handle.request);
     const entry = this.entries.get(handle.id);
     if (entry) entry.reverting = true;
-    const deadline = Date.now() + this.revertRetryMs;
-    for (let attempt = 0; ; attempt++) {
-      try {
+    return revertWithRetry({
+      handle,
+      retryMs: this.revertRetryMs,
+      retryable: transient,
+      where: ` on agent ${agentId}`,
+      details: { agentId },
+      attempt: async () => {
         // The agent acks only after its revert finished (workers killed, rules deleted): the
         // ack is the confirmation.
         const result = await this.hub.revert(agentId, handle.id);
         this.entries.delete(handle.id);
         return result;
-      } catch (err) {
-        if (!transient(err) || Date.now() >= deadline) {
-          throw new FaultlineError(
-            'FAULT_REVERT_FAILED',
-            `reverting fault ${handle.id} on agent ${agentId} failed: ${(err as Error).message}`,
-            { faultId: handle.id, agentId, undo: handle.undo, leaseMs: handle.leaseMs },
-            { cause: err },
-          );
-        }
-        // Short first retries: abort latency is measured through this loop.
-        await sleep(Math.min(20 * 2 ** attempt, 500));
-      }
-    }
+      },
+    });
   }
 
   revertAll(): Promise<RevertAllResult> {

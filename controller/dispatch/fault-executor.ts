@@ -1,4 +1,5 @@
 import type { AgentTarget } from '../../protocol/agent-wire.ts';
+import { FaultlineError } from '../../protocol/errors.ts';
 import type { CohortRule, Direction, FaultMatch } from '../../protocol/proxy.ts';
 
 /** Where one fault goes: a proxy by name, or one agent (and what the fault acts on there). */
@@ -112,4 +113,46 @@ export async function revertEach(
     else out.failed.push({ handle, error: r.reason as Error });
   });
   return out;
+}
+
+/** How one executor reverts one fault, for `revertWithRetry`. */
+export interface RevertAttempt<T> {
+  handle: FaultHandle;
+  /** One revert call; resolves once the target confirmed the fault is gone. */
+  attempt: () => Promise<T>;
+  /** Keep retrying this long after the first attempt, ms. */
+  retryMs: number;
+  /** Whether an error is worth another try. Default: every error is. */
+  retryable?: (err: unknown) => boolean;
+  /** Where it ran, for the message (e.g. ` on agent a1`); empty by default. */
+  where?: string;
+  /** Extra details for the FAULT_REVERT_FAILED error. */
+  details?: Record<string, unknown>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Calls `attempt` until it resolves, retrying 20, 40, 80 … ms apart (at most 500 ms) while the error
+ * is retryable and `retryMs` has not run out; then throws FAULT_REVERT_FAILED with the handle's undo
+ * recipe. Short first retries because abort latency is measured through this loop.
+ */
+export async function revertWithRetry<T>(r: RevertAttempt<T>): Promise<T> {
+  const deadline = Date.now() + r.retryMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await r.attempt();
+    } catch (err) {
+      if ((r.retryable && !r.retryable(err)) || Date.now() >= deadline) {
+        const { handle } = r;
+        throw new FaultlineError(
+          'FAULT_REVERT_FAILED',
+          `reverting fault ${handle.id}${r.where ?? ''} failed: ${(err as Error).message}`,
+          { faultId: handle.id, ...r.details, undo: handle.undo, leaseMs: handle.leaseMs },
+          { cause: err },
+        );
+      }
+      await sleep(Math.min(20 * 2 ** attempt, 500));
+    }
+  }
 }

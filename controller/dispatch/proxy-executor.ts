@@ -9,6 +9,7 @@ import {
   type ProxyUndoRecipe,
   type RevertAllResult,
   revertEach,
+  revertWithRetry,
 } from './fault-executor.ts';
 
 /** Options for {@link ProxyExecutor}. */
@@ -28,8 +29,6 @@ interface Entry {
   /** Set once a revert started, so a renewal failing meanwhile is not reported as a loss. */
   reverting: boolean;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A fault on a proxy: its undo is the admin API's DELETE. */
 export type ProxyFaultHandle = FaultHandle & { undo: ProxyUndoRecipe };
@@ -138,31 +137,17 @@ export class ProxyExecutor implements FaultExecutor {
     const entry = this.entries.get(handle.id);
     if (entry) entry.reverting = true;
     const path = `/faultline/faults/${encodeURIComponent(handle.id)}`;
-    const deadline = Date.now() + this.revertRetryMs;
-    for (let attempt = 0; ; attempt++) {
-      try {
+    return revertWithRetry({
+      handle,
+      retryMs: this.revertRetryMs,
+      attempt: async () => {
         // The admin API answers only after the fault left the proxy's data path, so a 200 is
         // the confirmation (a second GET would double the abort latency for no new information).
         const res = await this.client.send<{ reverted: boolean }>('DELETE', path);
         this.entries.delete(handle.id);
         return { wasActive: res.body?.reverted === true };
-      } catch (err) {
-        if (Date.now() >= deadline) {
-          throw new FaultlineError(
-            'FAULT_REVERT_FAILED',
-            `reverting fault ${handle.id} failed: ${(err as Error).message}`,
-            {
-              faultId: handle.id,
-              undo: handle.undo,
-              leaseMs: handle.leaseMs,
-            },
-            { cause: err },
-          );
-        }
-        // Short first retries: abort latency is measured through this loop.
-        await sleep(Math.min(20 * 2 ** attempt, 500));
-      }
-    }
+      },
+    });
   }
 
   revertAll(): Promise<RevertAllResult> {
