@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { ChildGroup } from './processes.ts';
+import { type ChildGroup, stopChild } from './processes.ts';
 
 export interface NodeFixture {
   name: string;
@@ -67,13 +67,6 @@ export async function startNodeFixture(
       if (answer.op === 'error') throw new Error(`${opts.name}: ${String(answer.message)}`);
       return answer;
     },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child),
   };
 }

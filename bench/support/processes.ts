@@ -57,6 +57,16 @@ export function rssBytes(pid: number): number {
  * Every child process a bench started, so that all of them are killed (by pid) on every way
  * out: normal end, an exception, or Ctrl-C.
  */
+/** Stops one child we started, by its pid: SIGTERM, then SIGKILL after 3 s; resolves when it exited. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 export class ChildGroup {
   private readonly children = new Set<ChildProcess>();
   private readonly cleanups: (() => void)[] = [];
@@ -99,16 +109,7 @@ export class ChildGroup {
     this.stopping = true;
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
-    await Promise.all(
-      [...this.children].map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-        await exited;
-        clearTimeout(timer);
-      }),
-    );
+    await Promise.all([...this.children].map(stopChild));
     for (const fn of this.cleanups.splice(0)) {
       try {
         fn();
