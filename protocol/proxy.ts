@@ -36,12 +36,19 @@ const proxyFields = {
     headersMs: z.number().int().positive().max(3_600_000).optional(),
   }),
   /**
-   * HTTP mode: most connections open to the upstream at once; requests beyond it wait for a free
-   * one. Default: no bound. A bound keeps a burst from opening a connection per request (see
-   * docs/ARCHITECTURE.md), at the price of making requests wait when the upstream holds more at once.
+   * HTTP mode: most connections open to the upstream at once; requests beyond it wait in the proxy
+   * for a free one. Default 128 (`DEFAULT_UPSTREAM_CONNECTIONS`). Without a bound a burst opens a
+   * connection per request and the connects keep the proxy behind for seconds (see
+   * docs/ARCHITECTURE.md); raise it for an upstream that really holds more requests at once.
    */
   upstreamConnections: z.number().int().positive().max(65_536),
 };
+
+/**
+ * Default `upstreamConnections`. At 11k req/s on the bench machine, 64 and 128 kept every run
+ * stable; 256 and 512 let bursts grow the pool and stall the proxy (bench/RESULTS.md).
+ */
+export const DEFAULT_UPSTREAM_CONNECTIONS = 128;
 
 /** Defaults of `timeouts`, ms. */
 export const DEFAULT_UPSTREAM_TIMEOUTS = { connectMs: 5_000, headersMs: 30_000 } as const;

@@ -19,6 +19,14 @@ export interface ListenerContext {
   log: Logger;
 }
 
+/** An HTTP-mode proxy's connections to its upstream, now. */
+export interface UpstreamPoolStats {
+  /** Connections open to the upstream. */
+  connected: number;
+  /** Requests waiting in the proxy for a free connection (the pool is at `upstreamConnections`). */
+  queued: number;
+}
+
 /** One named proxy's listening socket and its connections (TCP or HTTP mode). */
 export interface ProxyListener {
   readonly config: ProxyConfig;
@@ -26,6 +34,8 @@ export interface ProxyListener {
   readonly boundAddress: string | undefined;
   /** Open client connections. */
   readonly connections: number;
+  /** HTTP mode only: the upstream connection pool. */
+  readonly upstreamPool?: UpstreamPoolStats;
   start(): Promise<void>;
   /**
    * Applies a changed config without disturbing open connections: a new upstream is used by

@@ -3,7 +3,7 @@ import { FaultlineError } from '../protocol/errors.ts';
 import { ProxyConfig, type ProxyConfigInput, type ProxyMode, ProxyPatch } from '../protocol/proxy.ts';
 import { FaultStore } from './fault-store.ts';
 import { HttpProxyListener } from './http/http-listener.ts';
-import { type Logger, type ProxyListener, silentLogger } from './listener.ts';
+import { type Logger, type ProxyListener, silentLogger, type UpstreamPoolStats } from './listener.ts';
 import { type MetricsSink, nullMetrics } from './metrics/metrics-sink.ts';
 import { TcpProxyListener } from './tcp/tcp-listener.ts';
 
@@ -11,6 +11,8 @@ export interface ProxyView extends ProxyConfig {
   /** Bound address (port 0 resolved); null while disabled. */
   boundAddress: string | null;
   connections: number;
+  /** HTTP mode, while listening: connections open to the upstream and requests waiting for one. */
+  upstreamPool?: UpstreamPoolStats;
 }
 
 export interface ProxyManagerOptions {
@@ -138,6 +140,7 @@ export class ProxyManager {
       ...p.config,
       boundAddress: live ? (p.boundAddress ?? null) : null,
       connections: live ? p.connections : 0,
+      ...(live && p.upstreamPool ? { upstreamPool: p.upstreamPool } : {}),
     };
   }
 }

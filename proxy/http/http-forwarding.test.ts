@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
+import { DEFAULT_UPSTREAM_CONNECTIONS } from '../../protocol/proxy.ts';
 import type { ExchangeRecord, MetricsSink } from '../metrics/metrics-sink.ts';
 import { ProxyManager } from '../proxy-manager.ts';
 import { type Echo, send, startTestUpstream, type TestUpstream } from './http-test-fixtures.ts';
@@ -181,12 +182,23 @@ describe('HTTP forwarding', () => {
     expect(performance.now() - start).toBeGreaterThanOrEqual(3 * 150);
   });
 
-  it('opens a connection per concurrent request when upstreamConnections is not set', async () => {
+  it('opens at most DEFAULT_UPSTREAM_CONNECTIONS when upstreamConnections is not set, and reports the waiting requests', async () => {
     let opened = 0;
     upstream.server.on('connection', () => opened++);
-    const replies = await Promise.all(Array.from({ length: 5 }, () => send(proxy, '/slow?ms=100')));
-    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
-    expect(opened).toBe(5);
+    const extra = 4;
+    const replies = Promise.all(
+      Array.from({ length: DEFAULT_UPSTREAM_CONNECTIONS + extra }, () => send(proxy, '/slow?ms=300')),
+    );
+    // While the first answers are slow, the pool is full and the rest wait in the proxy.
+    await new Promise((r) => setTimeout(r, 150));
+    expect(manager.get('web').upstreamPool).toEqual({
+      connected: DEFAULT_UPSTREAM_CONNECTIONS,
+      queued: extra,
+    });
+    const statuses = (await replies).map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(DEFAULT_UPSTREAM_CONNECTIONS + extra);
+    expect(opened).toBe(DEFAULT_UPSTREAM_CONNECTIONS);
+    expect(manager.get('web').upstreamPool?.queued).toBe(0);
   });
 
   it('sends new requests to a changed upstream while the old one finishes its request', async () => {

@@ -4,9 +4,13 @@ import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
 import { FaultlineError } from '../../protocol/errors.ts';
 import { formatHostPort, parseHostPort } from '../../protocol/host-port.ts';
-import { DEFAULT_UPSTREAM_TIMEOUTS, type ProxyConfig } from '../../protocol/proxy.ts';
+import {
+  DEFAULT_UPSTREAM_CONNECTIONS,
+  DEFAULT_UPSTREAM_TIMEOUTS,
+  type ProxyConfig,
+} from '../../protocol/proxy.ts';
 import type { ActiveFault } from '../active-fault.ts';
-import type { ListenerContext, Logger, ProxyListener } from '../listener.ts';
+import type { ListenerContext, Logger, ProxyListener, UpstreamPoolStats } from '../listener.ts';
 import type { MetricsSink } from '../metrics/metrics-sink.ts';
 import { type ExchangeHost, HttpExchange, ProxyResponse } from './http-exchange.ts';
 import type { HttpFault } from './http-fault.ts';
@@ -99,6 +103,11 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
     return this.sockets.size;
   }
 
+  get upstreamPool(): UpstreamPoolStats {
+    const { connected, queued } = this.pool.stats;
+    return { connected, queued };
+  }
+
   async start(): Promise<void> {
     this.server = await this.listen(this.config.listen);
   }
@@ -170,8 +179,7 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
     const { host, port } = parseHostPort(this.config.upstream);
     return new Pool(`http://${formatHostPort(host, port)}`, {
       pipelining: 1,
-      // undici: null = no bound.
-      connections: this.config.upstreamConnections ?? null,
+      connections: this.config.upstreamConnections ?? DEFAULT_UPSTREAM_CONNECTIONS,
       keepAliveTimeout: this.opts.upstreamKeepAliveMs ?? 4_000,
       headersTimeout: this.headersTimeoutMs,
       bodyTimeout: this.bodyTimeoutMs,

@@ -16,7 +16,7 @@ function fakeSource(faults: { id: string; proxy: string; type: string }[]) {
         faults.filter((f) => f.proxy === p).map((f) => ({ id: f.id, spec: { type: f.type } })),
       on: (e: string, fn: (...a: unknown[]) => void) => events.on(e, fn),
     },
-    list: () => [{ name: 'api' }, { name: 'idle' }],
+    list: () => [{ name: 'api', upstreamPool: { connected: 7, queued: 2 } }, { name: 'idle' }],
   } as unknown as MetricsSource;
   return { source, events };
 }
@@ -45,6 +45,10 @@ describe('ProxyMetrics', () => {
     expect(text).toContain('faultline_proxy_active_faults{proxy="api"} 1');
     expect(text).toContain('faultline_proxy_active_faults{proxy="idle"} 0');
     expect(text).toContain('faultline_proxy_connections{proxy="api"} 1');
+    expect(text).toContain('faultline_proxy_upstream_connections{proxy="api"} 7');
+    expect(text).toContain('faultline_proxy_upstream_queued{proxy="api"} 2');
+    // A proxy without an upstream pool (TCP mode) has no pool series.
+    expect(text).not.toContain('faultline_proxy_upstream_connections{proxy="idle"}');
     expect(text).toContain('faultline_fault_affected_total{proxy="api",fault="f1",type="latency"} 1');
     expect(text).toContain(
       'faultline_fault_request_duration_seconds_count{proxy="api",fault="f1",type="latency"} 1',

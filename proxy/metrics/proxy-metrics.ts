@@ -1,5 +1,6 @@
 import type { WindowReport } from '../../protocol/proxy.ts';
 import type { FaultStore } from '../fault-store.ts';
+import type { UpstreamPoolStats } from '../listener.ts';
 import { BucketHistogram } from './bucket-histogram.ts';
 import {
   ERROR_OUTCOMES,
@@ -26,7 +27,7 @@ export interface ProxyMetricsOptions {
 /** What metrics reads from the proxies it reports on. `ProxyManager` fits. */
 export interface MetricsSource {
   faults: Pick<FaultStore, 'forProxy' | 'on'>;
-  list(): readonly { name: string }[];
+  list(): readonly { name: string; upstreamPool?: UpstreamPoolStats }[];
 }
 
 interface FaultStats {
@@ -149,6 +150,21 @@ export class ProxyMetrics implements MetricsSink {
     out.family('faultline_proxy_connections', 'gauge', 'Open client connections.');
     for (const { name, s } of proxies)
       out.sample('faultline_proxy_connections', { proxy: name }, s.connections);
+    const pools = (this.source?.list() ?? []).flatMap((p) =>
+      p.upstreamPool ? [{ name: p.name, ...p.upstreamPool }] : [],
+    );
+    out.family(
+      'faultline_proxy_upstream_connections',
+      'gauge',
+      'HTTP mode: connections open to the upstream.',
+    );
+    for (const p of pools) out.sample('faultline_proxy_upstream_connections', { proxy: p.name }, p.connected);
+    out.family(
+      'faultline_proxy_upstream_queued',
+      'gauge',
+      'HTTP mode: requests waiting for a free upstream connection (the pool is at upstreamConnections).',
+    );
+    for (const p of pools) out.sample('faultline_proxy_upstream_queued', { proxy: p.name }, p.queued);
     out.family('faultline_fault_affected_total', 'counter', 'Exchanges a fault acted on.');
     for (const { name, s } of proxies) {
       for (const [id, f] of s.faults)
