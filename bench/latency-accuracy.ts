@@ -3,7 +3,7 @@
 // Usage: npx node bench/latency-accuracy.ts [--duration 10] [--warmup 2] [--delay-ms 100] [--rounds 1]
 //        [--modes http,tcp] [--directions downstream,upstream] [--load 0.5,0.25 | --rate N]
 //        [--no-pin] [--no-write]
-//        [--proxy-node-args="--flag ..."] [--compare-node-args="--flag ..."]
+//        [--proxy-node-args="--flag ..."] [--compare-node-args="--flag ..."] [--upstream-connections N]
 // Per mode: peak = wrk -c32 through the proxy with no fault; then an open-loop C client
 // (bench/support/paced-client.c) at peak ÷ 2 against the upstream directly, the proxy without a
 // fault, and the proxy with the fault per direction, interleaved over --rounds. Added = faulted
@@ -45,6 +45,8 @@ const { values: args } = parseArgs({
     'proxy-node-args': { type: 'string', default: '' },
     /** Flags of a second proxy process measured side by side (figures only). */
     'compare-node-args': { type: 'string', default: '' },
+    /** HTTP mode: the proxies' upstreamConnections instead of the product default (a study knob). */
+    'upstream-connections': { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
   },
@@ -87,7 +89,13 @@ try {
     const proxy = await startNodeFixture(
       run.group,
       'faultline-proxy.ts',
-      ['--mode', mode, '--upstream', `127.0.0.1:${upstream.port}`],
+      [
+        '--mode',
+        mode,
+        '--upstream',
+        `127.0.0.1:${upstream.port}`,
+        ...(args['upstream-connections'] ? ['--upstream-connections', args['upstream-connections']] : []),
+      ],
       {
         name,
         cpu: run.cpus.proxy,
@@ -195,6 +203,10 @@ try {
   ].join('\n');
   // Other work on the machine sets the tails: record how busy it was when the runs ended too.
   notes.push(`\`uptime\` at the end: ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
+  if (args['upstream-connections'])
+    notes.push(
+      `HTTP proxies ran with upstreamConnections ${args['upstream-connections']} (not the default).`,
+    );
   if (PROXY_NODE_ARGS.length)
     notes.push(`The proxy ran with \`${PROXY_NODE_ARGS.join(' ')}\` (not the default).`);
   if (COMPARE_NODE_ARGS.length) {
