@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forwardRequestHeaders, stripResponseHeaders } from './hop-headers.ts';
+import { forwardRequestHeaders, forwardResponseHeaders } from './hop-headers.ts';
 
 describe('hop-by-hop headers', () => {
   it('drops connection-scoped request headers and appends the client to x-forwarded-for', () => {
@@ -42,13 +42,15 @@ describe('hop-by-hop headers', () => {
     expect(info).toEqual({ hasBody: true, contentLength: 12 });
   });
 
-  it('drops connection-scoped response headers in place', () => {
-    const h = stripResponseHeaders({
-      connection: 'keep-alive',
+  it('lists the response headers to send on without connection-scoped ones, one pair per repeated value', () => {
+    const h = forwardResponseHeaders({
+      connection: 'keep-alive, x-hop',
       'keep-alive': 'timeout=5',
       'transfer-encoding': 'chunked',
+      'x-hop': 'only this connection',
       'content-type': 'x',
+      'set-cookie': ['a=1', 'b=2'],
     });
-    expect(h).toEqual({ 'content-type': 'x' });
+    expect(h).toEqual(['content-type', 'x', 'set-cookie', 'a=1', 'set-cookie', 'b=2']);
   });
 });

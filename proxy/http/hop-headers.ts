@@ -90,10 +90,21 @@ export function forwardRequestHeaders(
   return out;
 }
 
-/** Removes hop-by-hop headers from an upstream response head, in place; returns it. */
-export function stripResponseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+/**
+ * The upstream response head's headers to send on, as a flat `[name, value, ...]` list (what
+ * `writeHead` takes), without hop-by-hop headers; a repeated header (set-cookie) gives one pair per
+ * value. A list and not the object with names deleted: `delete` turns an object into a hash table,
+ * several hundred bytes that a response held by a downstream delay keeps for the whole delay.
+ */
+export function forwardResponseHeaders(headers: IncomingHttpHeaders): string[] {
   const conn = headers.connection;
   const tokens = connectionTokens(Array.isArray(conn) ? conn.join(',') : conn);
-  for (const name of Object.keys(headers)) if (isHop(name, tokens)) delete headers[name];
-  return headers;
+  const out: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || isHop(name, tokens)) continue;
+    if (typeof value === 'string') out.push(name, value);
+    else for (const v of value) out.push(name, v);
+  }
+  return out;
 }

@@ -16,7 +16,7 @@ import {
   runRequestFaults,
   runResponseFaults,
 } from './fault-pipeline.ts';
-import { forwardRequestHeaders, type RequestBodyInfo, stripResponseHeaders } from './hop-headers.ts';
+import { forwardRequestHeaders, forwardResponseHeaders, type RequestBodyInfo } from './hop-headers.ts';
 import type { FaultResponse, UpstreamHead } from './http-fault.ts';
 
 /** What every exchange of one listener shares; owned by HttpProxyListener. */
@@ -287,13 +287,13 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
       controller.abort(new Error('exchange already ended'));
       return;
     }
-    stripResponseHeaders(headers);
+    const list = forwardResponseHeaders(headers);
     if (!this.downstream) {
-      this.writeHead(statusCode, statusMessage, headers);
+      this.writeHead(statusCode, statusMessage, list);
       return;
     }
     this.controller = controller;
-    this.upstreamHead = { statusCode, headers, receivedAt: performance.now() };
+    this.upstreamHead = { statusCode, headers: list, receivedAt: performance.now() };
     this.headMessage = statusMessage;
     try {
       runResponseFaults(this);
@@ -314,7 +314,7 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
     const head = this.upstreamHead!;
     const pending = this.pending;
     this.pending = undefined;
-    this.writeHead(head.statusCode, this.headMessage, head.headers as IncomingHttpHeaders);
+    this.writeHead(head.statusCode, this.headMessage, head.headers);
     if (pending) for (const chunk of pending) this.sink.write(chunk);
     if (this.pendingEnd) this.sink.end();
     else if (this.parkPaused) {
@@ -381,11 +381,7 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
     }
   }
 
-  private writeHead(
-    statusCode: number,
-    statusMessage: string | undefined,
-    headers: IncomingHttpHeaders,
-  ): void {
+  private writeHead(statusCode: number, statusMessage: string | undefined, headers: string[]): void {
     const res = this.res;
     if (statusMessage) res.writeHead(statusCode, statusMessage, headers);
     else res.writeHead(statusCode, headers);

@@ -27,7 +27,8 @@ export interface FaultResponse {
 /** The response head the upstream sent, as a downstream fault sees it. */
 export interface UpstreamHead {
   statusCode: number;
-  headers: Record<string, string | string[] | undefined>;
+  /** Flat `[name, value, ...]` list, hop-by-hop headers already removed. */
+  headers: string[];
   /** performance.now() when the head arrived, ms. */
   receivedAt: number;
 }
