@@ -8,6 +8,7 @@ import { BackgroundTasks } from '../agent/faults/background-tasks.ts';
 import { dockerKill } from '../agent/faults/docker/docker-kill.ts';
 import { dockerNetworkDisconnect } from '../agent/faults/docker/docker-network-disconnect.ts';
 import { dockerPause } from '../agent/faults/docker/docker-pause.ts';
+import { planFile, writePlan } from '../agent/faults/docker/docker-plan.ts';
 import { dockerResources } from '../agent/faults/docker/docker-resources.ts';
 import { dockerRestart } from '../agent/faults/docker/docker-restart.ts';
 import { dockerStop } from '../agent/faults/docker/docker-stop.ts';
@@ -80,6 +81,28 @@ describe('docker faults on a real engine', () => {
     const { revert } = await applyRevert(dockerStop, `container:${c.id}`, { timeoutSec: 0 });
     expect((await inspect(c.id)).State.Status).toBe('exited');
     await expect(revert()).resolves.toBe('reverted');
+    expect((await inspect(c.id)).State.Status).toBe('running');
+  });
+
+  it('docker-stop reverted from its undo recipe waits out a stop still running in the engine, so the container ends up running', async () => {
+    // `sleep` as the container's init ignores SIGTERM: the engine's stop takes its full timeoutSec.
+    const c = await startTestContainer({ tag });
+    const fault = ctx();
+    const plan = planFile(stateDir, fault.faultId);
+    writePlan(plan, {
+      faultId: fault.faultId,
+      type: 'docker-stop',
+      containers: [{ id: c.id, name: c.name, before: { running: true, timeoutSec: 2 } }],
+      skipped: [],
+    });
+    // The stop an agent sent just before it was killed: still in the engine when the revert runs.
+    const inFlight = docker.getContainer(c.id).stop({ t: 2 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await inspect(c.id)).State.Running).toBe(true);
+    const started = performance.now();
+    await expect(dockerStop.revert({ plan }, fault)).resolves.toBe('reverted');
+    expect(performance.now() - started).toBeGreaterThan(1_000);
+    await inFlight;
     expect((await inspect(c.id)).State.Status).toBe('running');
   });
 

@@ -91,6 +91,20 @@ export class DockerAdapter {
     }
   }
 
+  /**
+   * Waits until a container is not running (or is gone), checking every 100 ms for at most
+   * `timeoutMs`; true when it is still running at the end.
+   */
+  async waitNotRunning(id: string, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const info = await this.inspect(id);
+      if (!info?.State.Running) return false;
+      if (performance.now() >= deadline) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** A network's id and name, or undefined when there is no such network. */
   async network(nameOrId: string): Promise<{ id: string; name: string } | undefined> {
     try {

@@ -34,8 +34,12 @@ export interface DockerFaultSpec<P extends { select?: ContainerSelect }, B> {
   record(seen: Seen, params: P, docker: DockerAdapter): Promise<B | { skip: string }> | B | { skip: string };
   /** Acts on one container. */
   act(seen: Seen, params: P, before: B, docker: DockerAdapter): Promise<void>;
-  /** Puts one container back as `before` says; idempotent (it may already be back). */
-  restore(seen: Seen, before: B, docker: DockerAdapter): Promise<void>;
+  /**
+   * Puts one container back as `before` says; idempotent (it may already be back).
+   * `applyMayBeRunning`: apply is not known to have finished (a revert from the undo recipe after
+   * the agent died, a sweep, a failed apply), so an engine operation it started may still be running.
+   */
+  restore(seen: Seen, before: B, docker: DockerAdapter, applyMayBeRunning: boolean): Promise<void>;
 }
 
 function isSkip(x: unknown): x is { skip: string } {
@@ -47,6 +51,7 @@ async function revertPlan<B>(
   file: string,
   spec: Pick<DockerFaultSpec<never, B>, 'before' | 'restore'>,
   docker: DockerAdapter,
+  applyMayBeRunning: boolean,
 ): Promise<'reverted' | 'vanished'> {
   const plan = readPlan(file);
   if (!plan) return 'vanished';
@@ -55,7 +60,12 @@ async function revertPlan<B>(
     const info = await docker.inspect(c.id);
     if (!info) continue; // removed since: nothing of ours left on it
     present++;
-    await spec.restore({ id: c.id, name: c.name, info }, spec.before.parse(c.before), docker);
+    await spec.restore(
+      { id: c.id, name: c.name, info },
+      spec.before.parse(c.before),
+      docker,
+      applyMayBeRunning,
+    );
   }
   removePlan(file);
   return present > 0 ? 'reverted' : 'vanished';
@@ -69,8 +79,8 @@ async function revertPlan<B>(
 export function dockerFault<P extends { select?: ContainerSelect }, B>(
   spec: DockerFaultSpec<P, B>,
 ): AgentFault<P> {
-  const byPlan = (file: string, ctx: AgentFaultContext | SweepContext) =>
-    revertPlan(file, spec, ctx.adapters.docker);
+  const byPlan = (file: string, ctx: AgentFaultContext | SweepContext, applyMayBeRunning = true) =>
+    revertPlan(file, spec, ctx.adapters.docker, applyMayBeRunning);
   return {
     type: spec.type,
     targets: ['container', 'containers'],
@@ -125,7 +135,8 @@ export function dockerFault<P extends { select?: ContainerSelect }, B>(
       return { plan: file, containers: plan.containers, skipped: plan.skipped };
     },
     async revert(receipt: Receipt, ctx) {
-      return byPlan(PlanRecipe.parse(receipt).plan, ctx);
+      // A receipt (it lists the containers) means apply finished; the bare undo recipe does not.
+      return byPlan(PlanRecipe.parse(receipt).plan, ctx, !('containers' in receipt));
     },
     async sweep(ctx) {
       // Runs at start after every open ledger entry was replayed: a plan still here belongs to no
