@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { DEFAULT_UPSTREAM_CONNECTIONS } from '../../protocol/proxy.ts';
 import type { ExchangeRecord, MetricsSink } from '../metrics/metrics-sink.ts';
@@ -187,14 +187,17 @@ describe('HTTP forwarding', () => {
     upstream.server.on('connection', () => opened++);
     const extra = 4;
     const replies = Promise.all(
-      Array.from({ length: DEFAULT_UPSTREAM_CONNECTIONS + extra }, () => send(proxy, '/slow?ms=300')),
+      Array.from({ length: DEFAULT_UPSTREAM_CONNECTIONS + extra }, () => send(proxy, '/slow?ms=1000')),
     );
     // While the first answers are slow, the pool is full and the rest wait in the proxy.
-    await new Promise((r) => setTimeout(r, 150));
-    expect(manager.get('web').upstreamPool).toEqual({
-      connected: DEFAULT_UPSTREAM_CONNECTIONS,
-      queued: extra,
-    });
+    await vi.waitFor(
+      () =>
+        expect(manager.get('web').upstreamPool).toEqual({
+          connected: DEFAULT_UPSTREAM_CONNECTIONS,
+          queued: extra,
+        }),
+      { timeout: 800, interval: 20 },
+    );
     const statuses = (await replies).map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(DEFAULT_UPSTREAM_CONNECTIONS + extra);
     expect(opened).toBe(DEFAULT_UPSTREAM_CONNECTIONS);
