@@ -32,7 +32,10 @@ const proxyFields = {
      * closed and an HTTP-mode request is answered 504 (`UPSTREAM_TIMEOUT`).
      */
     connectMs: z.number().int().positive().max(600_000).optional(),
-    /** HTTP mode: waiting for the upstream's response head, ms. Default 30000; past it, 504. */
+    /**
+     * HTTP mode: waiting for the upstream's response head, ms, from when the proxy forwards the
+     * request (a wait for a free upstream connection included). Default 30000; past it, 504.
+     */
     headersMs: z.number().int().positive().max(3_600_000).optional(),
   }),
   /**

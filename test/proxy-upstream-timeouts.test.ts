@@ -63,6 +63,14 @@ beforeAll(async () => {
         mode: 'http',
         timeouts: { headersMs: 400 },
       },
+      {
+        name: 'http-mute-one',
+        listen: '127.0.0.1:0',
+        upstream: `127.0.0.1:${mutePort}`,
+        mode: 'http',
+        timeouts: { headersMs: 600 },
+        upstreamConnections: 1,
+      },
     ],
   });
 });
@@ -110,5 +118,23 @@ describe('upstream timeouts', () => {
     const elapsed = performance.now() - t0;
     expect(elapsed).toBeGreaterThanOrEqual(350);
     expect(elapsed).toBeLessThan(2_000);
+  });
+
+  it('times headersMs from forwarding, a wait for a free upstream connection included', async () => {
+    // One upstream connection: the second request waits for it, and still gets its 504 on time.
+    const { host, port } = address('http-mute-one');
+    const t0 = performance.now();
+    const answers = await Promise.all(
+      [0, 1].map(async () => {
+        const res = await fetch(`http://${host}:${port}/`);
+        return { status: res.status, body: await res.json(), ms: performance.now() - t0 };
+      }),
+    );
+    for (const a of answers) {
+      expect(a.status).toBe(504);
+      expect(a.body).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+      expect(a.ms).toBeGreaterThanOrEqual(590);
+      expect(a.ms).toBeLessThan(900);
+    }
   });
 });

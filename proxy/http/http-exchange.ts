@@ -57,6 +57,11 @@ const UPSTREAM_TIMEOUT_CODES = new Set([
 
 function noop(): void {}
 
+/** Module-level, like wakeFromSleep: the headers timer costs a Timeout and no closure. */
+function onHeadersTimeout(ex: HttpExchange): void {
+  ex.headersTimedOut();
+}
+
 /** Module-level so a sleeping exchange costs a Timeout and no closure. */
 function wakeFromSleep(ex: HttpExchange): void {
   ex.sleepTick();
@@ -117,6 +122,8 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
   private sleepFrom = 0;
   private resume: Resume | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
+  /** Runs from forwarding until the upstream's response head (or an error) arrives. */
+  private headersTimer: NodeJS.Timeout | undefined;
   private held = false;
   private awaitingDrain = false;
 
@@ -260,11 +267,13 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
           method: req.method as Dispatcher.HttpMethod,
           headers,
           body,
-          headersTimeout: this.host.headersTimeoutMs,
+          // Timed here instead (headersTimer): undici's timers for it fire up to ~1 s late.
+          headersTimeout: 0,
           bodyTimeout: this.host.bodyTimeoutMs,
         },
         this,
       );
+      this.headersTimer = setTimeout(onHeadersTimeout, this.host.headersTimeoutMs, this);
     } catch (err) {
       this.answerError('INVALID_INPUT', `cannot forward request: ${(err as Error).message}`, 400);
     }
@@ -283,6 +292,7 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
     statusMessage?: string,
   ): void {
     if (statusCode < 200) return; // 1xx informational heads are not relayed
+    this.clearHeadersTimer();
     if (this.ended || this.res.headersSent) {
       controller.abort(new Error('exchange already ended'));
       return;
@@ -353,6 +363,7 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.clearHeadersTimer();
     if (this.ended || this.abandoned) return;
     const code = (err as { code?: string }).code ?? '';
     if (this.res.headersSent) {
@@ -414,6 +425,30 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
     this.answerError('INTERNAL', `proxy failed: ${(err as Error)?.message ?? String(err)}`, 500);
   }
 
+  /**
+   * No response head within headersMs of forwarding (a wait for a free upstream connection
+   * included): answer 504 and give up on the upstream request.
+   */
+  headersTimedOut(): void {
+    this.headersTimer = undefined;
+    if (this.ended || this.abandoned || this.res.headersSent || this.upstreamHead) return;
+    this.outcome = 'timeout';
+    this.abortUpstream();
+    this.answerError(
+      'UPSTREAM_TIMEOUT',
+      `upstream ${this.host.upstream} did not answer in time`,
+      504,
+      'UND_ERR_HEADERS_TIMEOUT',
+    );
+  }
+
+  private clearHeadersTimer(): void {
+    if (this.headersTimer) {
+      clearTimeout(this.headersTimer);
+      this.headersTimer = undefined;
+    }
+  }
+
   private abortUpstream(): void {
     this.abandoned = true;
     const c = this.controller;
@@ -429,6 +464,7 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
     const finished = res.writableFinished;
     if (!finished) this.abortUpstream();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.clearHeadersTimer();
     this.resume = undefined;
     if (this.holdTimer) clearTimeout(this.holdTimer);
     if (this.held) this.host.holdEnded(this);

@@ -181,7 +181,8 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
       pipelining: 1,
       connections: this.config.upstreamConnections ?? DEFAULT_UPSTREAM_CONNECTIONS,
       keepAliveTimeout: this.opts.upstreamKeepAliveMs ?? 4_000,
-      headersTimeout: this.headersTimeoutMs,
+      // Each exchange times the response head itself, to the ms (HttpExchange's headersTimer).
+      headersTimeout: 0,
       bodyTimeout: this.bodyTimeoutMs,
       connect: { timeout: this.config.timeouts.connectMs ?? DEFAULT_UPSTREAM_TIMEOUTS.connectMs },
     });
