@@ -5,10 +5,14 @@
 // measure the proxies). Each peer gets two wrk runs per round: -c32 for throughput and -c1 for
 // the per-hop latency (at saturation p50 is queueing, not the hop; with one connection it is the
 // hop). Rounds interleave the peers so drift on a shared machine spreads over all of them.
+// For its c1 run each peer is moved onto the load generator's CPU: one request at a time then
+// hops by context switches on one CPU. Left on its own CPU, every hop is a wake-up across CPUs,
+// which on some VM hosts costs ~70 µs and swamps what the proxies themselves add.
 import { parseArgs } from 'node:util';
 import { type BenchRun, startBenchRun } from './support/bench-run.ts';
 import { type NodeFixture, startNodeFixture } from './support/node-fixture.ts';
 import { startHaproxy, startNginxProxy, startNginxStatic } from './support/peers.ts';
+import { repin } from './support/processes.ts';
 import {
   fmtInt,
   fmtRatio,
@@ -42,6 +46,8 @@ interface Config {
   key: string;
   label: string;
   port: number;
+  /** The peer's process, moved onto the load CPU for its c1 run; none for direct. */
+  pid?: number;
   before?: () => Promise<unknown>;
   after?: () => Promise<unknown>;
 }
@@ -76,7 +82,7 @@ async function buildConfigs(
   const upstream = await startNginxStatic(load);
   const configs: Config[] = [{ key: 'direct', label: 'direct (no proxy)', port: upstream.port }];
   const via: string[] = [];
-  const peers: [string, string, () => Promise<{ port: number }>][] = [
+  const peers: [string, string, () => Promise<{ port: number; pid: number }>][] = [
     ['nginx', 'nginx 1.22 reverse proxy', () => startNginxProxy(proxied, upstream.port)],
     ['haproxy-http', 'HAProxy 2.6 mode http', () => startHaproxy(proxied, 'http', upstream.port)],
     ['haproxy-tcp', 'HAProxy 2.6 mode tcp', () => startHaproxy(proxied, 'tcp', upstream.port)],
@@ -92,7 +98,8 @@ async function buildConfigs(
   ];
   for (const [key, label, start] of peers) {
     try {
-      configs.push({ key, label, port: (await start()).port });
+      const { port, pid } = await start();
+      configs.push({ key, label, port, pid });
     } catch (err) {
       problems.push(`${label} did not start: ${(err as Error).message}`);
     }
@@ -101,11 +108,12 @@ async function buildConfigs(
     try {
       const fl = await startFaultline(run, mode, upstream.port);
       via.push(`Faultline ${mode} runs via ${fl.via}`);
-      configs.push({ key: `faultline-${mode}`, label: `Faultline ${mode}`, port: fl.port });
+      configs.push({ key: `faultline-${mode}`, label: `Faultline ${mode}`, port: fl.port, pid: fl.pid });
       configs.push({
         key: `faultline-${mode}-fault0`,
         label: `Faultline ${mode} + 0 ms latency fault`,
         port: fl.port,
+        pid: fl.pid,
         before: () => fl.request({ op: 'apply', spec: ZERO_LATENCY_FAULT }),
         after: () => fl.request({ op: 'reset' }),
       });
@@ -137,12 +145,18 @@ async function measure(run: BenchRun, configs: Config[]): Promise<Map<string, Me
           durationSec: DURATION_SEC,
           cpu: run.cpus.load,
         });
-        const l = await runWrk({
-          url: url(c),
-          connections: 1,
-          durationSec: LATENCY_DURATION_SEC,
-          cpu: run.cpus.load,
-        });
+        if (c.pid) repin(c.pid, run.cpus.load);
+        let l: WrkResult;
+        try {
+          l = await runWrk({
+            url: url(c),
+            connections: 1,
+            durationSec: LATENCY_DURATION_SEC,
+            cpu: run.cpus.load,
+          });
+        } finally {
+          if (c.pid) repin(c.pid, run.cpus.proxy);
+        }
         results.get(c.key)!.throughput.push(t);
         results.get(c.key)!.latency.push(l);
         console.log(
@@ -257,8 +271,9 @@ function render(configs: Config[], results: Map<string, Measured>): { body: stri
   const checks = targets(rows, direct);
   const body = [
     `Medians over ${ROUNDS} interleaved rounds; each round: \`wrk -t1 -c${CONNECTIONS} -d${DURATION_SEC}s --latency\` ` +
-      `for throughput, then \`wrk -t1 -c1 -d${LATENCY_DURATION_SEC}s --latency\` for per-hop latency. ` +
-      '"added" = this peer minus direct, at c1.',
+      `for throughput, then \`wrk -t1 -c1 -d${LATENCY_DURATION_SEC}s --latency\` for per-hop latency, ` +
+      "with the peer moved onto the load generator's CPU for that run (hops by context switch, not by " +
+      'wake-ups across CPUs). "added" = this peer minus direct, at c1.',
     '',
     table,
     '',

@@ -1,6 +1,6 @@
 import { type ChildProcess, type SpawnOptions, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 
 let tasksetChecked: boolean | undefined;
@@ -120,8 +120,39 @@ export class ChildGroup {
   }
 }
 
+/** Pins a running process (all its threads) to one CPU; no-op when `cpu` is undefined. */
+function pinPid(pid: number, cpu: number | undefined): void {
+  if (cpu === undefined || !canPin()) return;
+  spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
 /** Pins this process (all its threads) to one CPU, for benches whose load generator runs in-process. */
 export function pinSelf(cpu: number | undefined): void {
-  if (cpu === undefined || !canPin()) return;
-  spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(process.pid)], { stdio: 'ignore' });
+  pinPid(process.pid, cpu);
+}
+
+/** A process and every process under it (nginx's and HAProxy's workers), from /proc. */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out; // exited meanwhile
+  }
+  for (const tid of tasks) {
+    let children = '';
+    try {
+      children = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const c of children.split(' ').filter(Boolean)) out.push(...processTree(Number(c)));
+  }
+  return out;
+}
+
+/** Moves a running process we started, and every process under it, onto one CPU. */
+export function repin(pid: number, cpu: number | undefined): void {
+  for (const p of processTree(pid)) pinPid(p, cpu);
 }
