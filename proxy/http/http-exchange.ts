@@ -374,13 +374,7 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
     }
     this.pending = undefined;
     if (UPSTREAM_TIMEOUT_CODES.has(code)) {
-      this.outcome = 'timeout';
-      this.answerError(
-        'UPSTREAM_TIMEOUT',
-        `upstream ${this.host.upstream} did not answer in time`,
-        504,
-        code,
-      );
+      this.answerTimeout(code);
     } else {
       this.outcome = 'upstream_error';
       this.answerError(
@@ -432,14 +426,14 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
   headersTimedOut(): void {
     this.headersTimer = undefined;
     if (this.ended || this.abandoned || this.res.headersSent || this.upstreamHead) return;
-    this.outcome = 'timeout';
     this.abortUpstream();
-    this.answerError(
-      'UPSTREAM_TIMEOUT',
-      `upstream ${this.host.upstream} did not answer in time`,
-      504,
-      'UND_ERR_HEADERS_TIMEOUT',
-    );
+    this.answerTimeout('UND_ERR_HEADERS_TIMEOUT');
+  }
+
+  /** The upstream did not answer in time (`cause`: undici's code for which limit): 504. */
+  private answerTimeout(cause: string): void {
+    this.outcome = 'timeout';
+    this.answerError('UPSTREAM_TIMEOUT', `upstream ${this.host.upstream} did not answer in time`, 504, cause);
   }
 
   private clearHeadersTimer(): void {
