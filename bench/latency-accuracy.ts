@@ -13,6 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { PROXY_NODE_FLAGS } from '../proxy/node-flags.ts';
 import { startBenchRun } from './support/bench-run.ts';
 import { type Condition, runConditions } from './support/latency-conditions.ts';
 import { modeReport, type ProxyRuns, type SoundnessLimits } from './support/latency-report.ts';
@@ -99,7 +100,8 @@ try {
       {
         name,
         cpu: run.cpus.proxy,
-        nodeArgs: [...LOOP_PROBE_NODE_ARGS, ...nodeArgs],
+        // The product's flags first: --proxy-node-args / --compare-node-args come later and win.
+        nodeArgs: [...LOOP_PROBE_NODE_ARGS, ...PROXY_NODE_FLAGS, ...nodeArgs],
         env: { [LOOP_PROBE_ENV]: file, [LOOP_PROBE_TIMER_ENV]: String(DELAY_MS) },
       },
     );
@@ -207,8 +209,11 @@ try {
     notes.push(
       `HTTP proxies ran with upstreamConnections ${args['upstream-connections']} (not the default).`,
     );
+  notes.push(
+    `Faultline proxies ran with the V8 flags \`faultline proxy\` sets: \`${PROXY_NODE_FLAGS.join(' ')}\` (proxy/node-flags.ts).`,
+  );
   if (PROXY_NODE_ARGS.length)
-    notes.push(`The proxy ran with \`${PROXY_NODE_ARGS.join(' ')}\` (not the default).`);
+    notes.push(`The proxy also ran with \`${PROXY_NODE_ARGS.join(' ')}\` (not the default; these win).`);
   if (COMPARE_NODE_ARGS.length) {
     notes.push(
       `Rows marked (${COMPARE_NODE_ARGS.join(' ')}) are a second proxy process started with those flags, run in the same rounds; figures only, no verdict.`,

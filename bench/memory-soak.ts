@@ -11,6 +11,7 @@
 // use, the plainer JavaScript-leak signal. Half the traffic goes through a 0 ms latency fault,
 // so both the clean and the faulted data paths are soaked.
 import { parseArgs } from 'node:util';
+import { PROXY_NODE_FLAGS } from '../proxy/node-flags.ts';
 import { startBenchRun } from './support/bench-run.ts';
 import { type NodeFixture, startNodeFixture } from './support/node-fixture.ts';
 import { startNginxStatic } from './support/peers.ts';
@@ -68,7 +69,7 @@ try {
       run.group,
       'faultline-proxy.ts',
       ['--mode', mode, '--upstream', `127.0.0.1:${upstream.port}`],
-      { name: `faultline-${mode}`, cpu: run.cpus.proxy, nodeArgs: ['--expose-gc'] },
+      { name: `faultline-${mode}`, cpu: run.cpus.proxy, nodeArgs: [...PROXY_NODE_FLAGS, '--expose-gc'] },
     );
     await proxy.request({
       op: 'apply',
@@ -194,6 +195,7 @@ try {
     [
       ...short,
       ...soaked.map((s) => `Faultline ${s.mode} proxy via ${s.proxy.via}.`),
+      `Faultline proxies ran with the V8 flags \`faultline proxy\` sets: \`${PROXY_NODE_FLAGS.join(' ')}\` (proxy/node-flags.ts).`,
       'Upstream: nginx static file.',
     ],
     !args['no-write'],

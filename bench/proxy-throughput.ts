@@ -9,6 +9,7 @@
 // hops by context switches on one CPU. Left on its own CPU, every hop is a wake-up across CPUs,
 // which on some VM hosts costs ~70 µs and swamps what the proxies themselves add.
 import { parseArgs } from 'node:util';
+import { PROXY_NODE_FLAGS } from '../proxy/node-flags.ts';
 import { type BenchRun, startBenchRun } from './support/bench-run.ts';
 import { type NodeFixture, startNodeFixture } from './support/node-fixture.ts';
 import { startHaproxy, startNginxProxy, startNginxStatic } from './support/peers.ts';
@@ -69,6 +70,7 @@ async function startFaultline(
     {
       name: `faultline-${mode}`,
       cpu: run.cpus.proxy,
+      nodeArgs: PROXY_NODE_FLAGS,
     },
   );
 }
@@ -294,6 +296,7 @@ try {
   const notes = [
     'Upstream: nginx (1 worker) serving a 128-byte static file; every peer single-process, one thread or worker.',
     ...via,
+    `Faultline proxies ran with the V8 flags \`faultline proxy\` sets: \`${PROXY_NODE_FLAGS.join(' ')}\` (proxy/node-flags.ts).`,
     ...problems.map((p) => `PROBLEM: ${p}`),
   ];
   run.report(body, notes, !args['no-write']);

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROXY_NODE_FLAGS } from '../proxy/node-flags.ts';
 
 const MAIN = new URL('../cli/main.ts', import.meta.url).pathname;
 let upstream: Server;
@@ -35,8 +36,10 @@ interface Started {
   stderr: () => string;
 }
 
-function start(args: string[]): Promise<Started> {
-  const child = spawn(process.execPath, [MAIN, 'proxy', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function start(args: string[], nodeArgs: string[] = []): Promise<Started> {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, 'proxy', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let stdout = '';
   let stderr = '';
@@ -101,6 +104,25 @@ describe('faultline proxy as a real process', () => {
     expect(exit, p.stderr()).toEqual({ code: 0, signal: null });
     expect(Date.now() - signalledAt).toBeLessThan(5_000);
     expect(p.stderr()).toContain('draining');
+  });
+
+  it('restarts itself in place with the proxy V8 flags: same pid, flags on its command line', async () => {
+    const p = await start(['--admin', '127.0.0.1:0']);
+    // execve keeps the pid: the process the test spawned is the one now running with the flags.
+    const argv = readFileSync(`/proc/${p.child.pid}/cmdline`, 'utf8').split('\0');
+    expect(argv).toEqual(expect.arrayContaining([...PROXY_NODE_FLAGS, MAIN, 'proxy']));
+    expect(argv.indexOf(PROXY_NODE_FLAGS[0])).toBeLessThan(argv.indexOf(MAIN));
+    p.child.kill('SIGTERM');
+    expect(await p.exited, p.stderr()).toEqual({ code: 0, signal: null });
+  });
+
+  it('keeps a V8 flag the user started Node with instead of its own value', async () => {
+    const p = await start(['--admin', '127.0.0.1:0'], ['--min-semi-space-size=4']);
+    const argv = readFileSync(`/proc/${p.child.pid}/cmdline`, 'utf8').split('\0');
+    expect(argv).toContain('--min-semi-space-size=4');
+    expect(argv).not.toContain(PROXY_NODE_FLAGS[0]);
+    p.child.kill('SIGTERM');
+    expect(await p.exited, p.stderr()).toEqual({ code: 0, signal: null });
   });
 
   it('exits 2 naming the file when the config file is invalid', async () => {

@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { FaultlineError } from '../../protocol/errors.ts';
+import { PROXY_NODE_FLAGS } from '../../proxy/node-flags.ts';
 import { loadProxyConfigFile } from '../../proxy/proxy-config-file.ts';
 import { DEFAULT_ADMIN, type ProxyServer, startProxyServer } from '../../proxy/proxy-server.ts';
 import type { Command } from '../main.ts';
+import { restartWithNodeFlags } from '../restart-with-node-flags.ts';
 
 /** How long in-flight exchanges get to finish after SIGTERM or SIGINT, ms. */
 const DRAIN_MS = 5_000;
@@ -14,7 +16,9 @@ const USAGE = `usage: faultline proxy [--config FILE] [--admin HOST:PORT]
   --admin HOST:PORT  admin API address (default ${DEFAULT_ADMIN}); Faultline's API under /faultline,
                      Toxiproxy's at the root, Prometheus metrics at /metrics
 
-SIGTERM or SIGINT stops accepting, lets in-flight exchanges finish (up to ${DRAIN_MS / 1000} s) and exits 0.`;
+SIGTERM or SIGINT stops accepting, lets in-flight exchanges finish (up to ${DRAIN_MS / 1000} s) and exits 0.
+The process restarts itself in place (same pid) with the V8 flags ${PROXY_NODE_FLAGS.join(' ')}
+unless Node was started with them or with other values for them (docs/ARCHITECTURE.md).`;
 
 export const command: Command = {
   summary: 'run the fault-injecting proxy (Faultline and Toxiproxy-compatible admin API)',
@@ -37,6 +41,8 @@ export const command: Command = {
       console.log(USAGE);
       return 0;
     }
+    // Before anything is opened or printed: the restart keeps only the pid, stdio and environment.
+    restartWithNodeFlags(PROXY_NODE_FLAGS);
     const log = pino({ name: 'faultline-proxy' }, pino.destination({ fd: 2, sync: true }));
     const proxies = args.config ? await loadProxyConfigFile(args.config) : [];
 
