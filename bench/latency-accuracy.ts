@@ -13,7 +13,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROXY_NODE_FLAGS } from '../proxy/node-flags.ts';
 import { startBenchRun } from './support/bench-run.ts';
 import { type Condition, runConditions } from './support/latency-conditions.ts';
 import { modeReport, type ProxyRuns, type SoundnessLimits } from './support/latency-report.ts';
@@ -26,6 +25,7 @@ import {
 import { startNodeFixture } from './support/node-fixture.ts';
 import { buildPacedClient, type PacedResult } from './support/paced-client.ts';
 import { startNginxStatic } from './support/peers.ts';
+import { PROXY_FLAGS_NOTE, PROXY_NODE_FLAGS } from './support/proxy-node-flags.ts';
 import { fmtInt, fmtMs, quantile, type TargetCheck, targetsTable } from './support/report.ts';
 import { runWrk } from './support/wrk.ts';
 
@@ -209,9 +209,7 @@ try {
     notes.push(
       `HTTP proxies ran with upstreamConnections ${args['upstream-connections']} (not the default).`,
     );
-  notes.push(
-    `Faultline proxies ran with the V8 flags \`faultline proxy\` sets: \`${PROXY_NODE_FLAGS.join(' ')}\` (proxy/node-flags.ts).`,
-  );
+  notes.push(PROXY_FLAGS_NOTE);
   if (PROXY_NODE_ARGS.length)
     notes.push(`The proxy also ran with \`${PROXY_NODE_ARGS.join(' ')}\` (not the default; these win).`);
   if (COMPARE_NODE_ARGS.length) {

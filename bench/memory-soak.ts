@@ -11,11 +11,11 @@
 // use, the plainer JavaScript-leak signal. Half the traffic goes through a 0 ms latency fault,
 // so both the clean and the faulted data paths are soaked.
 import { parseArgs } from 'node:util';
-import { PROXY_NODE_FLAGS } from '../proxy/node-flags.ts';
 import { startBenchRun } from './support/bench-run.ts';
 import { type NodeFixture, startNodeFixture } from './support/node-fixture.ts';
 import { startNginxStatic } from './support/peers.ts';
 import { pinSelf, rssBytes } from './support/processes.ts';
+import { PROXY_FLAGS_NOTE, PROXY_NODE_FLAGS } from './support/proxy-node-flags.ts';
 import { fmtInt, markdownTable, type TargetCheck, targetsTable } from './support/report.ts';
 import { runSoak, type SoakStats } from './support/soak-client.ts';
 
@@ -195,7 +195,7 @@ try {
     [
       ...short,
       ...soaked.map((s) => `Faultline ${s.mode} proxy via ${s.proxy.via}.`),
-      `Faultline proxies ran with the V8 flags \`faultline proxy\` sets: \`${PROXY_NODE_FLAGS.join(' ')}\` (proxy/node-flags.ts).`,
+      PROXY_FLAGS_NOTE,
       'Upstream: nginx static file.',
     ],
     !args['no-write'],

@@ -9,11 +9,11 @@
 // hops by context switches on one CPU. Left on its own CPU, every hop is a wake-up across CPUs,
 // which on some VM hosts costs ~70 µs and swamps what the proxies themselves add.
 import { parseArgs } from 'node:util';
-import { PROXY_NODE_FLAGS } from '../proxy/node-flags.ts';
 import { type BenchRun, startBenchRun } from './support/bench-run.ts';
 import { type NodeFixture, startNodeFixture } from './support/node-fixture.ts';
 import { startHaproxy, startNginxProxy, startNginxStatic } from './support/peers.ts';
 import { repin } from './support/processes.ts';
+import { PROXY_FLAGS_NOTE, PROXY_NODE_FLAGS } from './support/proxy-node-flags.ts';
 import {
   fmtInt,
   fmtRatio,
@@ -296,7 +296,7 @@ try {
   const notes = [
     'Upstream: nginx (1 worker) serving a 128-byte static file; every peer single-process, one thread or worker.',
     ...via,
-    `Faultline proxies ran with the V8 flags \`faultline proxy\` sets: \`${PROXY_NODE_FLAGS.join(' ')}\` (proxy/node-flags.ts).`,
+    PROXY_FLAGS_NOTE,
     ...problems.map((p) => `PROBLEM: ${p}`),
   ];
   run.report(body, notes, !args['no-write']);

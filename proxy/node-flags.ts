@@ -9,7 +9,8 @@
  *   copying every exchange the delay was holding: a p99 spike after each apply.
  * - V8's memory reducer (built for idle browser tabs) shrank it when allocation slowed, and it grew
  *   back minutes later: RSS moved in ~25 MiB steps under steady keep-alive load, so a footprint
- *   reading said more about that cycle than about the load. 32 MB is what 1,000 req/s grew it to.
+ *   reading said more about that cycle than about the load. 32 MB semi-spaces are what 1,000 req/s
+ *   grew it to in a soak with a 16 MB floor.
  *
  * The maximum stays V8's default (64 MB semi-spaces on this machine): pinning it at 16 or 32 MB
  * doubled the scavenges at half of peak load. The memory reducer stays on: it is also what runs
