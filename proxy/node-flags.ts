@@ -13,7 +13,7 @@
  *   grew it to in a soak with a 16 MB floor.
  *
  * The maximum stays V8's default (64 MB semi-spaces on this machine): pinning it at 16 or 32 MB
- * doubled the scavenges at half of peak load. The memory reducer stays on: it is also what runs
+ * made 1.5–3 × the scavenges at half of peak load. The memory reducer stays on: it is also what runs
  * full GCs on a lightly loaded proxy, and without it the old generation filled with garbage
  * (25 → 58 MB in 8 minutes at 1,000 req/s) before any full GC. Details: docs/ARCHITECTURE.md.
  */
