@@ -22,8 +22,8 @@ export interface PipelineExchange extends HttpExchangeView, ResponseGate {
   /** What to forward instead of the request stream (a buffered or throttled body). */
   forwardBody: Buffer | Readable | null;
   cohort: Cohort | undefined;
-  acting: Fault[] | undefined;
-  downstream: Fault[] | undefined;
+  acting: readonly Fault[] | undefined;
+  downstream: readonly Fault[] | undefined;
   holdFaultId: string | undefined;
   /** Ended, or a response (head) already went to the client. */
   readonly answered: boolean;
@@ -86,17 +86,22 @@ function admit(ex: PipelineExchange, faults: readonly Fault[]): void {
     }
   }
   let acting: Fault[] | undefined;
+  let downstream: Fault[] | undefined;
   for (const f of faults) {
     if (f.behavior.accepts && !f.behavior.accepts(ex)) continue;
     if (!f.admit(ex.facts, ex.cohort)) continue;
-    acting ??= [];
-    acting.push(f);
+    // `[f]`, not `[]` then push: a pushed-to array reserves 17 slots, and these lists live as long
+    // as the exchange (a held request's live set is what every scavenge copies).
+    if (acting) acting.push(f);
+    else acting = [f];
     if (f.spec.direction === 'downstream') {
-      ex.downstream ??= [];
-      ex.downstream.push(f);
+      if (downstream) downstream.push(f);
+      else downstream = [f];
     }
   }
-  ex.acting = acting;
+  // When every fault acts (the usual case) the store's frozen list serves: no per-request copy.
+  ex.acting = acting?.length === faults.length ? faults : acting;
+  ex.downstream = downstream?.length === faults.length ? faults : downstream;
   if (acting) runUpstream(ex, 0);
   else ex.forward();
 }

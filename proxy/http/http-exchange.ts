@@ -93,9 +93,9 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
   contentLength = -1;
   /** Id of the fault whose hook is running; a `hold` belongs to it. */
   holdFaultId: string | undefined;
-  acting: Fault[] | undefined;
+  acting: readonly Fault[] | undefined;
   cohort: Cohort | undefined;
-  downstream: Fault[] | undefined;
+  downstream: readonly Fault[] | undefined;
   forwardBody: Buffer | Readable | null = null;
   /** The upstream's response head while downstream faults decide. */
   upstreamHead: UpstreamHead | undefined;
@@ -335,7 +335,9 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.pending) {
-      this.pending.push(chunk);
+      // `[chunk]`: a pushed-to empty array reserves 17 slots for the whole delay (usually one chunk).
+      if (this.pending.length === 0) this.pending = [chunk];
+      else this.pending.push(chunk);
       this.pendingBytes += chunk.length;
       if (this.pendingBytes > PARK_BUFFER_BYTES && !this.parkPaused) {
         this.parkPaused = true;
