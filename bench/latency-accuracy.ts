@@ -115,6 +115,8 @@ try {
       : undefined;
     await runWrk({ url: main.url, connections: 32, durationSec: 1, cpu: run.cpus.load });
     const peak = await runWrk({ url: main.url, connections: 32, durationSec: 5, cpu: run.cpus.load });
+    // The compare proxy gets the same 6 s of wrk, so neither process meets the paced load cold.
+    if (other) await runWrk({ url: other.url, connections: 32, durationSec: 6, cpu: run.cpus.load });
     const proxyConditions = (p: typeof main, suffix: string): Condition[] => [
       { label: `proxy${suffix}, no fault`, url: p.url, probe: p.probe },
       ...DIRECTIONS.map(
