@@ -1,15 +1,17 @@
 // How exact is a 100 ms latency fault under load? Measured at half of the proxy's own peak, for
 // the HTTP and the TCP proxy, side by side with the same load sent straight to the upstream.
 // Usage: npx node bench/latency-accuracy.ts [--duration 10] [--warmup 2] [--delay-ms 100] [--rounds 1]
-//        [--modes http,tcp] [--directions downstream,upstream] [--load 0.5,0.25 | --rate N]
+//        [--modes http,tcp] [--directions downstream,upstream] [--load 0.5,0.5w,0.25 | --rate N]
 //        [--no-pin] [--no-write]
 //        [--proxy-node-args="--flag ..."] [--compare-node-args="--flag ..."] [--upstream-connections N]
-// Per mode: peak = wrk -c32 through the proxy with no fault; then an open-loop C client
-// (bench/support/paced-client.c) at peak ÷ 2 against the upstream directly, the proxy without a
-// fault, and the proxy with the fault per direction, interleaved over --rounds. Added = faulted
-// minus no fault, same rate, same proxy process. Upstream: nginx static file. With
-// --compare-node-args a second proxy process started with those Node/V8 flags runs the same
-// conditions in the same rounds (figures only; verdicts are for the proxy as shipped).
+// Per mode: peak = wrk -c32 through the proxy with no fault, and again over the connection count
+// the paced run needs (a 100 ms delay holds rate × 0.1 s requests, each on its own connection);
+// then an open-loop C client (bench/support/paced-client.c) at half of each peak (--load 0.5,0.5w)
+// against the upstream directly, the proxy without a fault, and the proxy with the fault per
+// direction, interleaved over --rounds. Added = faulted minus no fault, same rate, same proxy
+// process. Upstream: nginx static file. With --compare-node-args a second proxy process started
+// with those Node/V8 flags runs the same conditions in the same rounds (figures only; verdicts are
+// for the proxy as shipped).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +23,7 @@ import {
   LOOP_PROBE_NODE_ARGS,
   LOOP_PROBE_RESOLUTION_MS,
   LOOP_PROBE_TIMER_ENV,
+  readLoopStats,
 } from './support/loop-stats.ts';
 import { startNodeFixture } from './support/node-fixture.ts';
 import { buildPacedClient, type PacedResult } from './support/paced-client.ts';
@@ -38,8 +41,11 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '1' },
     modes: { type: 'string', default: 'http,tcp' },
     directions: { type: 'string', default: 'downstream,upstream' },
-    /** Paced loads as fractions of each proxy's measured peak; targets are judged at the first. */
-    load: { type: 'string', default: '0.5' },
+    /**
+     * Paced loads as fractions of each proxy's measured peak: `0.5` = of the -c32 peak, `0.5w` = of
+     * the peak over the paced run's own connection count. Targets are judged at the first of each kind.
+     */
+    load: { type: 'string', default: '0.5,0.5w' },
     /** Fixed request rate (req/s) for every mode instead of --load. */
     rate: { type: 'string' },
     /** Extra Node/V8 flags for the proxy process (e.g. GC settings under study); recorded in the notes. */
@@ -54,7 +60,11 @@ const { values: args } = parseArgs({
 });
 const DURATION_SEC = Number(args.duration);
 const WARMUP_SEC = Number(args.warmup);
-const LOADS = args.load.split(',').map(Number);
+const LOADS = args.load.split(',').map((spec) => {
+  const m = /^(\d*\.?\d+)(w?)$/.exec(spec.trim());
+  if (!m) throw new Error(`--load: "${spec}" is not a fraction such as 0.5 or 0.5w`);
+  return { fraction: Number(m[1]), of: m[2] ? ('wide' as const) : ('c32' as const) };
+});
 const DELAY_MS = Number(args['delay-ms']);
 const ROUNDS = Number(args.rounds);
 const MODES = args.modes.split(',').map((m) => m.trim());
@@ -144,15 +154,54 @@ try {
       ...proxyConditions(main, ''),
       ...(other ? proxyConditions(other, ` (${COMPARE_NODE_ARGS.join(' ')})`) : []),
     ];
-    // The first load is the one the targets are judged at; further ones are figures only.
-    const rates = args.rate
-      ? [{ rate: Number(args.rate), what: 'the --rate given' }]
-      : LOADS.map((f) => ({ rate: Math.max(50, Math.floor(peak.requestsPerSec * f)), what: `${f} × peak` }));
-    for (const [k, { rate, what }] of rates.entries()) {
-      // In flight at once ≈ rate × delay; twice that leaves room for jitter in the answers.
-      const connections = Math.min(MAX_CONNECTIONS, Math.ceil(((rate * (DELAY_MS + 10)) / 1_000) * 2) + 16);
+    // In flight at once ≈ rate × delay; twice that leaves room for jitter in the answers.
+    const connectionsFor = (rate: number): number =>
+      Math.min(MAX_CONNECTIONS, Math.ceil(((rate * (DELAY_MS + 10)) / 1_000) * 2) + 16);
+    // The -c32 peak is not what the proxy carries over the connections a 100 ms delay needs (a
+    // cold socket per request, no batching): measure that peak too, once per connection count.
+    const widePeaks = new Map<number, { rps: number; cpu: number }>();
+    const widePeak = async (connections: number) => {
+      let w = widePeaks.get(connections);
+      if (!w) {
+        await readLoopStats(main.probe.pid, main.probe.file);
+        const r = await runWrk({ url: main.url, connections, durationSec: 5, cpu: run.cpus.load });
+        // The proxy's CPU shows whether it or the load side (wrk and nginx share a CPU) set the peak.
+        const cpu = Math.round((await readLoopStats(main.probe.pid, main.probe.file)).cpuPercent);
+        w = { rps: r.requestsPerSec, cpu };
+        widePeaks.set(connections, w);
+      }
+      return w;
+    };
+    const judgedKinds = new Set<string>();
+    const rates = [];
+    for (const load of args.rate ? [undefined] : LOADS) {
+      if (!load) {
+        const rate = Number(args.rate);
+        rates.push({ rate, connections: connectionsFor(rate), what: 'the --rate given', judged: true });
+        continue;
+      }
+      // A wide load's peak is measured over the connections it will use, which depend on its rate:
+      // start from the -c32 share (more connections, a lower peak) and take one step back.
+      let connections = connectionsFor(peak.requestsPerSec * load.fraction);
+      if (load.of === 'wide') connections = connectionsFor((await widePeak(connections)).rps * load.fraction);
+      const base = load.of === 'wide' ? (await widePeak(connections)).rps : peak.requestsPerSec;
+      const rate = Math.max(50, Math.floor(base * load.fraction));
+      const judged = !judgedKinds.has(load.of);
+      judgedKinds.add(load.of);
+      const what = `${load.fraction} × peak (${load.of === 'wide' ? `-c${connections}` : '-c32'})`;
+      rates.push({
+        rate,
+        connections: load.of === 'wide' ? connections : connectionsFor(rate),
+        what,
+        judged,
+      });
+    }
+    for (const { rate, connections, what, judged } of rates) {
+      const wide = await widePeak(connections);
+      const share = rate / wide.rps;
       console.log(
-        `${mode}: peak ${fmtInt(peak.requestsPerSec)} req/s → paced at ${fmtInt(rate)} req/s (${what}), ${connections} connections`,
+        `${mode}: peak ${fmtInt(peak.requestsPerSec)} req/s (-c32), ${fmtInt(wide.rps)} req/s (-c${connections}, proxy CPU ${wide.cpu} %) → ` +
+          `paced at ${fmtInt(rate)} req/s (${what}; ${share.toFixed(2)} × the -c${connections} peak)`,
       );
       const results = await runConditions({
         bin,
@@ -173,14 +222,16 @@ try {
         judged,
       });
       const report = modeReport({
-        mode,
+        mode: `${mode} at ${what}`,
         heading:
-          `**${mode.toUpperCase()} proxy at ${what}** (Faultline via ${main.proxy.via}): peak ${fmtInt(peak.requestsPerSec)} req/s; ` +
-          `paced at ${fmtInt(rate)} req/s over ${fmtInt(connections)} keep-alive connections` +
-          `${k === 0 ? '.' : '; figures only (the targets are judged at the first load).'}`,
+          `**${mode.toUpperCase()} proxy at ${what}** (Faultline via ${main.proxy.via}): ` +
+          `peak ${fmtInt(peak.requestsPerSec)} req/s over 32 connections, ${fmtInt(wide.rps)} req/s over ${fmtInt(connections)} ` +
+          `(\`wrk -c${connections}\`, no fault, proxy CPU ${wide.cpu} %); paced at ${fmtInt(rate)} req/s over ${fmtInt(connections)} ` +
+          `keep-alive connections, ${share.toFixed(2)} × the second peak` +
+          `${judged ? '.' : '; figures only (targets are judged at the first load of each kind).'}`,
         delayMs: DELAY_MS,
         direct: results[0]!,
-        proxies: [group(1, k === 0), ...(other ? [group(2 + DIRECTIONS.length, false)] : [])],
+        proxies: [group(1, judged), ...(other ? [group(2 + DIRECTIONS.length, false)] : [])],
         limits: LIMITS,
       });
       if (report.saturated) exitCode = 1;
@@ -192,8 +243,8 @@ try {
     await other?.proxy.stop();
   }
   const body = [
-    `Each mode: peak through the proxy with no fault (\`wrk -t1 -c32 -d5s\`), then an open-loop C client ` +
-      `(bench/support/paced-client.c, \`cc -O2\`) at ${args.rate ? 'the --rate given' : `${LOADS.join(' and ')} × that peak (targets judged at ${LOADS[0]} × peak)`}, ` +
+    `Each mode: peak through the proxy with no fault (\`wrk -t1 -c32 -d5s\`), and again over as many connections as the paced run uses (its share of that second peak is in each heading), then an open-loop C client ` +
+      `(bench/support/paced-client.c, \`cc -O2\`) at ${args.rate ? 'the --rate given' : `${args.load} × peak (\`w\`: of the second peak; targets judged at the first load of each kind)`}, ` +
       `${DURATION_SEC} s per run (first ${WARMUP_SEC} s dropped as warm-up), ${ROUNDS} interleaved round(s), samples pooled. ` +
       "Latency from each request's due time to the last byte of its answer (no coordinated omission). " +
       'Added = with the fault minus without it (same proxy process, same rate); ratio = added ÷ delay.',
