@@ -10,6 +10,11 @@ export interface SoundnessLimits {
   maxErrorShare: number;
   /** No-fault p50, ms, above which the proxy is called saturated (it queued at this rate). */
   saturatedMs: number;
+  /**
+   * Direct-to-upstream p50, ms, above which the load side (client and upstream share one CPU)
+   * queued at this rate: the proxy's figures then measure the load side too.
+   */
+  loadSideP50Ms: number;
 }
 
 /** One proxy process's runs: without the fault, then with it per direction. */
@@ -58,6 +63,12 @@ export function modeReport(opts: {
   const rows: string[][] = [latencyRow(direct, undefined, direct, delayMs)];
   const diag: string[][] = [diagRow(direct)];
   let saturated = false;
+  const loadSideOk = q(direct, 0.5) <= limits.loadSideP50Ms;
+  if (!loadSideOk) {
+    reasons.push(
+      `direct p50 ${fmtMs(q(direct, 0.5), 3)} > ${limits.loadSideP50Ms} ms (the client and upstream queued at this rate)`,
+    );
+  }
   for (const p of opts.proxies) {
     rows.push(latencyRow(p.base, undefined, direct, delayMs));
     diag.push(diagRow(p.base));
@@ -74,7 +85,7 @@ export function modeReport(opts: {
     }
     const baseOk = { p50: sound(p.base, 0.5), p99: sound(p.base, 0.99) };
     for (const { direction, result: r } of p.faulted) {
-      const p50Ok = !saturated && baseOk.p50 && sound(r, 0.5);
+      const p50Ok = loadSideOk && !saturated && baseOk.p50 && sound(r, 0.5);
       const added50 = q(r, 0.5) - q(p.base, 0.5);
       const added99 = q(r, 0.99) - q(p.base, 0.99);
       // Every faulted request waits at least the delay, so an added p99 below it means the

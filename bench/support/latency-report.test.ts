@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import type { ConditionResult } from './latency-conditions.ts';
+import { modeReport, type SoundnessLimits } from './latency-report.ts';
+
+const LIMITS: SoundnessLimits = {
+  clientLagP50Ms: 1,
+  clientLagP99Ms: 5,
+  maxErrorShare: 0.001,
+  saturatedMs: 10,
+  loadSideP50Ms: 0.25,
+};
+
+/** A run of 1,000 answers: `p50` for most of them, `tail` for the slowest 1 %. */
+function result(label: string, p50: number, tail: number): ConditionResult {
+  const latenciesMs = new Float64Array(1_000).fill(p50);
+  latenciesMs.fill(tail, 990);
+  return { label, latenciesMs, sendLagMs: new Float64Array(1_000), scheduled: 1_000, errors: 0, queued: 0 };
+}
+
+function report(directP50: number) {
+  return modeReport({
+    mode: 'http',
+    heading: 'heading',
+    delayMs: 100,
+    direct: result('direct to upstream (no proxy)', directP50, 0.2),
+    proxies: [
+      {
+        base: result('proxy, no fault', 0.2, 3),
+        faulted: [
+          { direction: 'downstream', result: result('proxy + 100 ms fault, downstream', 100.8, 104) },
+        ],
+        judged: true,
+      },
+    ],
+    limits: LIMITS,
+  });
+}
+
+describe('latency report verdicts', () => {
+  it('judges the fault when the same load sent straight to the upstream answers promptly', () => {
+    const r = report(0.09);
+    expect(r.checks.map((c) => c.met)).toEqual([true, true]);
+    expect(r.markdown).not.toContain('Verdicts void');
+  });
+
+  it('voids the verdicts when the direct run shows the client and upstream queued at this rate', () => {
+    const r = report(0.45);
+    expect(r.checks.map((c) => c.met)).toEqual([undefined, undefined]);
+    expect(r.markdown).toContain(
+      'direct p50 0.450 ms > 0.25 ms (the client and upstream queued at this rate)',
+    );
+  });
+});
