@@ -61,6 +61,8 @@ function mergeLoop(a: LoopStats | undefined, b: LoopStats): LoopStats {
     gcPauses: a.gcPauses + b.gcPauses,
     gcTotalMs: a.gcTotalMs + b.gcTotalMs,
     gcMaxMs: Math.max(a.gcMaxMs, b.gcMaxMs),
+    fullGcPauses: a.fullGcPauses + b.fullGcPauses,
+    fullGcMaxMs: Math.max(a.fullGcMaxMs, b.fullGcMaxMs),
   };
 }
 

@@ -139,6 +139,7 @@ export function modeReport(opts: {
         `proxy ${delayMs} ms timer lag p50 / p99 / max`,
         'proxy loop delay p99 / max',
         'GC pauses: count / total / longest',
+        'of them full GCs: count / longest',
       ],
       diag,
     ),
@@ -181,5 +182,6 @@ function diagRow(r: ConditionResult): string[] {
     l ? `${fmtMs(l.timerLagP50Ms, 3)} / ${fmtMs(l.timerLagP99Ms, 3)} / ${fmtMs(l.timerLagMaxMs)}` : '—',
     l ? `${fmtMs(l.delayP99Ms)} / ${fmtMs(l.delayMaxMs)}` : '—',
     l ? `${l.gcPauses} / ${fmtMs(l.gcTotalMs, 1)} / ${fmtMs(l.gcMaxMs, 1)}` : '—',
+    l ? `${l.fullGcPauses} / ${fmtMs(l.fullGcMaxMs, 1)}` : '—',
   ];
 }

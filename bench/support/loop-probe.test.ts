@@ -62,4 +62,34 @@ describe('loop probe', () => {
     expect(calm.seconds).toBeGreaterThan(0.15);
     expect(calm.seq).toBe(3);
   });
+
+  it('counts full GCs apart from scavenges', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'faultline-loop-probe-'));
+    const file = join(dir, 'loop.json');
+    // On each line: two scavenges, then one full GC (V8's gc extension, --expose-gc).
+    const gcChild = `
+process.stdin.on('data', () => {
+  gc({ type: 'minor' });
+  gc({ type: 'minor' });
+  gc({ type: 'major' });
+  console.log('collected');
+});
+console.log('ready');
+`;
+    child = spawn(process.execPath, ['--expose-gc', ...LOOP_PROBE_NODE_ARGS, '-e', gcChild], {
+      env: { ...process.env, [LOOP_PROBE_ENV]: file },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    await line(child, 'ready');
+    await readLoopStats(child.pid!, file);
+    child.stdin!.write('collect\n');
+    await line(child, 'collected');
+    // GC entries reach the observer asynchronously, after the pause.
+    await new Promise((r) => setTimeout(r, 100));
+    const stats = await readLoopStats(child.pid!, file);
+    expect(stats.fullGcPauses).toBe(1);
+    expect(stats.gcPauses).toBeGreaterThanOrEqual(3);
+    expect(stats.fullGcMaxMs).toBeGreaterThan(0);
+    expect(stats.fullGcMaxMs).toBeLessThanOrEqual(stats.gcMaxMs);
+  });
 });

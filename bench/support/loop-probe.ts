@@ -5,7 +5,7 @@
 // Besides loop delay and GC pauses it keeps its own stream of timers as long as the fault's delay
 // (one every TIMER_EVERY_MS): how late they fire is how late a delayed request is released.
 import { writeFileSync } from 'node:fs';
-import { createHistogram, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { constants, createHistogram, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import {
   LOOP_PROBE_ENV,
   LOOP_PROBE_RESOLUTION_MS,
@@ -21,8 +21,15 @@ if (file) {
   const delay = monitorEventLoopDelay({ resolution: LOOP_PROBE_RESOLUTION_MS });
   delay.enable();
   let gcPausesMs: number[] = [];
+  // Full (mark-compact) pauses apart: a scavenge costs a few ms, a full GC tens, and which of the
+  // two a run met decides its tail.
+  let fullGcPausesMs: number[] = [];
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcPausesMs.push(e.duration);
+    for (const e of list.getEntries()) {
+      gcPausesMs.push(e.duration);
+      const kind = (e as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) fullGcPausesMs.push(e.duration);
+    }
   }).observe({ entryTypes: ['gc'] });
   // Lateness of each probe timer against performance.now(), µs (histograms hold integers ≥ 1).
   const timerLag = createHistogram();
@@ -53,11 +60,14 @@ if (file) {
       gcPauses: gcPausesMs.length,
       gcTotalMs: gcPausesMs.reduce((a, b) => a + b, 0),
       gcMaxMs: gcPausesMs.reduce((a, b) => Math.max(a, b), 0),
+      fullGcPauses: fullGcPausesMs.length,
+      fullGcMaxMs: fullGcPausesMs.reduce((a, b) => Math.max(a, b), 0),
     };
     writeFileSync(file, JSON.stringify(stats));
     delay.reset();
     timerLag.reset();
     gcPausesMs = [];
+    fullGcPausesMs = [];
     cpu = process.cpuUsage();
     since = now;
   });

@@ -32,6 +32,9 @@ export interface LoopStats {
   gcPauses: number;
   gcTotalMs: number;
   gcMaxMs: number;
+  /** Of those, full (mark-compact) GC pauses and the longest of them, ms. */
+  fullGcPauses: number;
+  fullGcMaxMs: number;
 }
 
 function readingIn(file: string): LoopStats | undefined {
