@@ -25,7 +25,7 @@ const proxyFields = {
   labels: z.record(z.string(), z.string()),
   /** A disabled proxy keeps its config but does not listen (Toxiproxy's `enabled`). */
   enabled: z.boolean(),
-  /** Time limits on the upstream side; an omitted one takes its default. */
+  /** Time limits; an omitted one takes its default. */
   timeouts: z.strictObject({
     /**
      * Connecting to the upstream, ms. Default 5000. Past it, a TCP-mode client's connection is
@@ -37,6 +37,12 @@ const proxyFields = {
      * request (a wait for a free upstream connection included). Default 30000; past it, 504.
      */
     headersMs: z.number().int().positive().max(3_600_000).optional(),
+    /**
+     * HTTP mode: how long an idle client keep-alive connection is kept open, ms. Default 5000
+     * (Node's). Raise it above the idle time of the clients' own pools, or a client may reuse a
+     * connection just as the proxy closes it.
+     */
+    clientIdleMs: z.number().int().positive().max(3_600_000).optional(),
   }),
   /**
    * HTTP mode: most connections open to the upstream at once; requests beyond it wait in the proxy
@@ -54,7 +60,7 @@ const proxyFields = {
 export const DEFAULT_UPSTREAM_CONNECTIONS = 128;
 
 /** Defaults of `timeouts`, ms. */
-export const DEFAULT_UPSTREAM_TIMEOUTS = { connectMs: 5_000, headersMs: 30_000 } as const;
+export const DEFAULT_TIMEOUTS = { connectMs: 5_000, headersMs: 30_000, clientIdleMs: 5_000 } as const;
 
 export const ProxyConfig = z.strictObject({
   name: ProxyName,

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { DEFAULT_UPSTREAM_CONNECTIONS } from '../../protocol/proxy.ts';
@@ -114,6 +115,37 @@ describe('HTTP forwarding', () => {
     expect(
       metrics.records.every((r) => r.outcome === 'ok' && r.status === 200 && r.faultIds.length === 0),
     ).toBe(true);
+  });
+
+  it('closes an idle client connection after timeouts.clientIdleMs, read anew when it changes', async () => {
+    /** One request on a raw connection; resolves with the socket and when the answer ended, ms. */
+    const oneRequest = async () => {
+      const [host, port] = [
+        proxy.slice(0, proxy.lastIndexOf(':')),
+        Number(proxy.slice(proxy.lastIndexOf(':') + 1)),
+      ];
+      const socket = net.connect(port, host);
+      cleanups.push(() => socket.destroy());
+      socket.write('GET /idle HTTP/1.1\r\nhost: x\r\n\r\n');
+      await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+      return { socket, answeredAt: performance.now() };
+    };
+    const closedAfterMs = ({ socket, answeredAt }: { socket: net.Socket; answeredAt: number }) =>
+      new Promise<number>((resolve) => socket.once('close', () => resolve(performance.now() - answeredAt)));
+
+    await manager.update('web', { mode: 'http', timeouts: { clientIdleMs: 300 } });
+    const short = closedAfterMs(await oneRequest());
+    expect(await short).toBeGreaterThanOrEqual(250);
+    expect(await short).toBeLessThan(2_000);
+
+    await manager.update('web', { mode: 'http', timeouts: { clientIdleMs: 60_000 } });
+    const long = await oneRequest();
+    let closed = false;
+    long.socket.once('close', () => {
+      closed = true;
+    });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(closed).toBe(false);
   });
 
   it('reports one record per request with its outcome by status class', async () => {

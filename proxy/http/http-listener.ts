@@ -4,11 +4,7 @@ import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
 import { FaultlineError } from '../../protocol/errors.ts';
 import { formatHostPort, parseHostPort } from '../../protocol/host-port.ts';
-import {
-  DEFAULT_UPSTREAM_CONNECTIONS,
-  DEFAULT_UPSTREAM_TIMEOUTS,
-  type ProxyConfig,
-} from '../../protocol/proxy.ts';
+import { DEFAULT_TIMEOUTS, DEFAULT_UPSTREAM_CONNECTIONS, type ProxyConfig } from '../../protocol/proxy.ts';
 import type { ActiveFault } from '../active-fault.ts';
 import type { ListenerContext, Logger, ProxyListener, UpstreamPoolStats } from '../listener.ts';
 import type { MetricsSink } from '../metrics/metrics-sink.ts';
@@ -27,8 +23,6 @@ export interface HttpListenerOptions {
   bodyTimeoutMs?: number;
   /** How long an idle upstream keep-alive socket is kept, ms. Default 4000 (below node's 5 s server default). */
   upstreamKeepAliveMs?: number;
-  /** How long an idle client keep-alive socket is kept, ms. Default 5000. */
-  clientKeepAliveMs?: number;
 }
 
 const CLIENT_ERROR_BODY = JSON.stringify(
@@ -81,9 +75,12 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
 
   /** Read per request, so a changed `timeouts.headersMs` applies from the next request. */
   get headersTimeoutMs(): number {
-    return (
-      this.config.timeouts.headersMs ?? this.opts.headersTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUTS.headersMs
-    );
+    return this.config.timeouts.headersMs ?? this.opts.headersTimeoutMs ?? DEFAULT_TIMEOUTS.headersMs;
+  }
+
+  /** How long an idle client keep-alive connection stays open, ms (`timeouts.clientIdleMs`). */
+  private get clientIdleMs(): number {
+    return this.config.timeouts.clientIdleMs ?? DEFAULT_TIMEOUTS.clientIdleMs;
   }
 
   get upstream(): string {
@@ -129,6 +126,8 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
         .catch(() => undefined)
         .finally(() => this.retiredPools.delete(old));
     }
+    // Node reads it each time a connection goes idle, so open connections get the new value too.
+    if (this.server) this.server.keepAliveTimeout = this.clientIdleMs;
     if (config.listen !== previous.listen && this.server) {
       const next = await this.listen(config.listen);
       // Connections already accepted by the old server keep running; it just stops accepting.
@@ -184,14 +183,14 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
       // Each exchange times the response head itself, to the ms (HttpExchange's headersTimer).
       headersTimeout: 0,
       bodyTimeout: this.bodyTimeoutMs,
-      connect: { timeout: this.config.timeouts.connectMs ?? DEFAULT_UPSTREAM_TIMEOUTS.connectMs },
+      connect: { timeout: this.config.timeouts.connectMs ?? DEFAULT_TIMEOUTS.connectMs },
     });
   }
 
   private listen(address: string): Promise<Server> {
     const server = createServer({
       ServerResponse: ProxyResponse as unknown as typeof ServerResponse,
-      keepAliveTimeout: this.opts.clientKeepAliveMs ?? 5_000,
+      keepAliveTimeout: this.clientIdleMs,
     });
     server.on('request', this.onRequest);
     server.on('upgrade', this.onUpgrade);

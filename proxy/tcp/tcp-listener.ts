@@ -1,7 +1,7 @@
 import net, { type AddressInfo, type Server, type Socket } from 'node:net';
 import { FaultlineError } from '../../protocol/errors.ts';
 import { formatHostPort, parseHostPort } from '../../protocol/host-port.ts';
-import { DEFAULT_UPSTREAM_TIMEOUTS, type ProxyConfig } from '../../protocol/proxy.ts';
+import { DEFAULT_TIMEOUTS, type ProxyConfig } from '../../protocol/proxy.ts';
 import type { ActiveFault } from '../active-fault.ts';
 import type { ListenerContext, ProxyListener } from '../listener.ts';
 import { TcpConnection } from './tcp-connection.ts';
@@ -210,7 +210,7 @@ export class TcpProxyListener implements ProxyListener {
       proxy: this.cfg.name,
       client,
       upstream: parseHostPort(this.cfg.upstream),
-      connectTimeoutMs: this.cfg.timeouts.connectMs ?? DEFAULT_UPSTREAM_TIMEOUTS.connectMs,
+      connectTimeoutMs: this.cfg.timeouts.connectMs ?? DEFAULT_TIMEOUTS.connectMs,
       faults: this.ctx.faults.forProxy(this.cfg.name),
       metrics: this.ctx.metrics,
       log: this.ctx.log,
