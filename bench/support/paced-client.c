@@ -5,12 +5,17 @@
 // from that due time, not from when it left, so a stalled server or a late client cannot hide a
 // stall (no coordinated omission, as in wrk2). One thread, epoll, non-blocking keep-alive
 // sockets, one request in flight per connection. A due request that finds every connection busy
-// waits in a queue, and that wait counts in its latency.
+// waits in a queue, and that wait counts in its latency. Idle connections are used in turn
+// (first in, first out), so every one of them carries traffic and none idles out on the server.
 //
-// Usage: paced-client HOST PORT PATH RATE DURATION_S WARMUP_S CONNECTIONS OUT_FILE
-// OUT_FILE: one line per answered request due at or after the warm-up, "LATENCY_NS SEND_LAG_NS"
-// (send lag = when it left minus when it was due). stdout: one JSON line of counters.
-// Exit 0 when the run took place (errors are counted, not fatal); 2 when it could not start.
+// Usage: paced-client HOST PORT PATH CONNECTIONS
+// Opens the connections, then runs one phase per line read on stdin, on those same connections:
+//   RATE DURATION_S WARMUP_S OUT_FILE
+// so a fault can be applied between phases to traffic whose connections already exist, as it is
+// to a running service. After each phase: OUT_FILE holds one line per answered request due at or
+// after the warm-up, "LATENCY_NS SEND_LAG_NS" (send lag = when it left minus when it was due), and
+// stdout one JSON line of counters. Exit 0 at end of stdin (errors are counted, not fatal); 2 when
+// it could not start or a phase line is malformed.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,6 +47,8 @@
 #define DIAL_PAUSE_NS (20LL * 1000000LL)
 /** Pause between opening the connections and the first due request, ns. */
 #define SETTLE_NS (500LL * 1000000LL)
+/** Pause between reading a later phase's line and its first due request, ns. */
+#define PHASE_START_NS (1000000LL)
 
 typedef struct {
   int fd;     /* -1 when not connected */
@@ -57,8 +64,9 @@ static char request[1024];
 static size_t request_len;
 static int epfd;
 static Conn *conns;
-static int *idle; /* stack of idle connection indexes */
-static int idle_n;
+static int n_conns;
+static int *idle; /* ring of idle connection indexes, oldest first */
+static int idle_head, idle_n;
 
 static struct {
   long long sent, answered, errors, dial_errors, queued, max_queue, reported;
@@ -68,6 +76,16 @@ static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+/** Idle connections go to the back of the ring and are taken from the front. */
+static void push_idle(int i) { idle[(idle_head + idle_n++) % n_conns] = i; }
+
+static int pop_idle(void) {
+  int i = idle[idle_head];
+  idle_head = (idle_head + 1) % n_conns;
+  idle_n--;
+  return i;
 }
 
 static void fail(const char *what) {
@@ -127,7 +145,7 @@ static void send_on(int i, int64_t due) {
     hang_up(i);
   }
   count.errors++;
-  idle[idle_n++] = i;
+  push_idle(i);
 }
 
 /** Case-insensitive: does the header block [p, end) hold `name` with a value containing `word`? */
@@ -185,68 +203,24 @@ static int answer_complete(const char *buf, size_t used, int *status, int *keep_
   return (*status == 204 || *status == 304 || (*status >= 100 && *status < 200)) ? 1 : -1;
 }
 
-int main(int argc, char **argv) {
-  if (argc != 9) {
-    fprintf(stderr, "usage: %s HOST PORT PATH RATE DURATION_S WARMUP_S CONNECTIONS OUT_FILE\n", argv[0]);
-    return 2;
-  }
-  const char *host = argv[1];
-  int port = atoi(argv[2]);
-  const char *path = argv[3];
-  double rate = atof(argv[4]);
-  double duration_s = atof(argv[5]);
-  double warmup_s = atof(argv[6]);
-  int n_conns = atoi(argv[7]);
-  const char *out_path = argv[8];
-  if (rate <= 0 || duration_s <= 0 || n_conns <= 0 || port <= 0) {
-    fprintf(stderr, "paced-client: rate, duration, connections and port must be positive\n");
-    return 2;
-  }
-  signal(SIGPIPE, SIG_IGN);
-  /* Sleep to the ns asked (default slack is 50 µs), so sends leave on time. */
-  prctl(PR_SET_TIMERSLACK, 1UL);
-  struct rlimit lim;
-  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-    lim.rlim_cur = lim.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &lim);
-  }
-  memset(&server, 0, sizeof server);
-  server.sin_family = AF_INET;
-  server.sin_port = htons((uint16_t)port);
-  if (inet_pton(AF_INET, host, &server.sin_addr) != 1) {
-    fprintf(stderr, "paced-client: HOST must be an IPv4 address\n");
-    return 2;
-  }
-  request_len = (size_t)snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: %s:%d\r\n\r\n", path,
-                                 host, port);
-
+/**
+ * One phase on the open connections: `rate` req/s for `duration_s` (the first `warmup_s` not
+ * reported), starting `start_in_ns` from now; then answers drain. Writes OUT_FILE and prints the
+ * counters. Returns 0, or -1 when OUT_FILE cannot be written.
+ */
+static int run_phase(double rate, double duration_s, double warmup_s, const char *out_path, int64_t start_in_ns) {
+  memset(&count, 0, sizeof count);
   long long total = (long long)(rate * duration_s);
-  conns = calloc((size_t)n_conns, sizeof *conns);
-  idle = calloc((size_t)n_conns, sizeof *idle);
   int64_t *queue = calloc((size_t)total + 1, sizeof *queue); /* due times waiting for a connection */
   int64_t *lat = calloc((size_t)total + 1, sizeof *lat);
   int64_t *lag = calloc((size_t)total + 1, sizeof *lag);
-  if (!conns || !idle || !queue || !lat || !lag) fail("calloc");
-  epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (epfd < 0) fail("epoll_create1");
-  for (int i = 0; i < n_conns; i++) {
-    /* In batches: a server that cannot accept as fast as we dial overflows its listen backlog,
-       and each SYN it drops costs a 1 s retransmit. */
-    if (i > 0 && i % DIAL_BATCH == 0) {
-      struct timespec pause = {.tv_sec = 0, .tv_nsec = DIAL_PAUSE_NS};
-      nanosleep(&pause, NULL);
-    }
-    if (dial(i) < 0) fail("connect");
-    idle[idle_n++] = i;
-  }
+  if (!queue || !lat || !lag) fail("calloc");
 
-  /* The server is still accepting (and a TCP proxy dialling its upstream for each connection):
-     wait SETTLE_NS so that burst is over before the first request is due. */
-  const int64_t t0 = now_ns() + SETTLE_NS;
+  const int64_t t0 = now_ns() + start_in_ns;
   const int64_t report_from = t0 + (int64_t)(warmup_s * NS_PER_S);
   const double interval_ns = (double)NS_PER_S / rate;
   long long next = 0, q_head = 0, q_tail = 0, in_flight = 0;
-  int use_pwait2 = 1;
+  static int use_pwait2 = 1;
   struct epoll_event events[MAX_EVENTS];
 
   for (;;) {
@@ -255,7 +229,7 @@ int main(int argc, char **argv) {
       int64_t due = t0 + (int64_t)((double)next * interval_ns);
       if (due > now) break;
       if (idle_n > 0) {
-        int i = idle[--idle_n];
+        int i = pop_idle();
         send_on(i, due);
         if (conns[i].busy) in_flight++;
       } else {
@@ -268,6 +242,13 @@ int main(int argc, char **argv) {
     if (next >= total && in_flight == 0 && q_head == q_tail) break;
     if (next >= total && now > last_due + DRAIN_NS) {
       count.errors += in_flight + (q_tail - q_head);
+      /* Give up on what is still in flight so the next phase starts with every connection idle. */
+      for (int i = 0; i < n_conns; i++) {
+        if (conns[i].busy) {
+          hang_up(i);
+          push_idle(i);
+        }
+      }
       break;
     }
     int64_t wait = next < total ? t0 + (int64_t)((double)next * interval_ns) - now : 100000000LL;
@@ -304,7 +285,7 @@ int main(int argc, char **argv) {
         break;
       }
       if (!c->busy) {
-        /* An idle keep-alive connection the server closed: it stays on the idle stack and is
+        /* An idle keep-alive connection the server closed: it stays in the idle ring and is
            dialled again when next used. Bytes nobody asked for are dropped. */
         if (closed) hang_up(i);
         c->used = 0;
@@ -333,20 +314,91 @@ int main(int argc, char **argv) {
         send_on(i, queue[q_head++]);
         if (conns[i].busy) in_flight++;
       } else {
-        idle[idle_n++] = i;
+        push_idle(i);
       }
     }
   }
 
   FILE *out = fopen(out_path, "w");
-  if (!out) fail("open OUT_FILE");
-  for (long long k = 0; k < count.reported; k++) {
+  int ok = out != NULL;
+  for (long long k = 0; ok && k < count.reported; k++) {
     fprintf(out, "%lld %lld\n", (long long)lat[k], (long long)lag[k]);
   }
-  if (fclose(out) != 0) fail("write OUT_FILE");
+  if (out && fclose(out) != 0) ok = 0;
+  free(queue);
+  free(lat);
+  free(lag);
+  if (!ok) return -1;
   printf("{\"scheduled\":%lld,\"sent\":%lld,\"answered\":%lld,\"errors\":%lld,\"dialErrors\":%lld,"
          "\"queued\":%lld,\"maxQueue\":%lld,\"reported\":%lld}\n",
          total, count.sent, count.answered, count.errors, count.dial_errors, count.queued, count.max_queue,
          count.reported);
+  fflush(stdout);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 5) {
+    fprintf(stderr, "usage: %s HOST PORT PATH CONNECTIONS < phases (RATE DURATION_S WARMUP_S OUT_FILE per line)\n",
+            argv[0]);
+    return 2;
+  }
+  const char *host = argv[1];
+  int port = atoi(argv[2]);
+  const char *path = argv[3];
+  n_conns = atoi(argv[4]);
+  if (n_conns <= 0 || port <= 0) {
+    fprintf(stderr, "paced-client: connections and port must be positive\n");
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  /* Sleep to the ns asked (default slack is 50 µs), so sends leave on time. */
+  prctl(PR_SET_TIMERSLACK, 1UL);
+  struct rlimit lim;
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  memset(&server, 0, sizeof server);
+  server.sin_family = AF_INET;
+  server.sin_port = htons((uint16_t)port);
+  if (inet_pton(AF_INET, host, &server.sin_addr) != 1) {
+    fprintf(stderr, "paced-client: HOST must be an IPv4 address\n");
+    return 2;
+  }
+  request_len = (size_t)snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: %s:%d\r\n\r\n", path,
+                                 host, port);
+
+  conns = calloc((size_t)n_conns, sizeof *conns);
+  idle = calloc((size_t)n_conns, sizeof *idle);
+  if (!conns || !idle) fail("calloc");
+  epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) fail("epoll_create1");
+  for (int i = 0; i < n_conns; i++) {
+    /* In batches: a server that cannot accept as fast as we dial overflows its listen backlog,
+       and each SYN it drops costs a 1 s retransmit. */
+    if (i > 0 && i % DIAL_BATCH == 0) {
+      struct timespec pause = {.tv_sec = 0, .tv_nsec = DIAL_PAUSE_NS};
+      nanosleep(&pause, NULL);
+    }
+    if (dial(i) < 0) fail("connect");
+    push_idle(i);
+  }
+
+  /* The server is still accepting (and a TCP proxy dialling its upstream for each connection):
+     the first phase starts SETTLE_NS later, so that burst is over before its first request is due. */
+  int64_t start_in_ns = SETTLE_NS;
+  char line[4096];
+  while (fgets(line, sizeof line, stdin)) {
+    double rate = 0, duration_s = 0, warmup_s = 0;
+    char out_path[sizeof line];
+    if (sscanf(line, "%lf %lf %lf %4095s", &rate, &duration_s, &warmup_s, out_path) != 4 || rate <= 0 ||
+        duration_s <= 0 || warmup_s < 0) {
+      fprintf(stderr, "paced-client: bad phase line (want RATE DURATION_S WARMUP_S OUT_FILE): %s", line);
+      return 2;
+    }
+    if (run_phase(rate, duration_s, warmup_s, out_path, start_in_ns) < 0) fail("write OUT_FILE");
+    start_in_ns = PHASE_START_NS;
+  }
   return 0;
 }

@@ -4,11 +4,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildPacedClient, runPaced } from './paced-client.ts';
+import { buildPacedClient, openPacedSession, type PacedSession, runPaced } from './paced-client.ts';
 
 let dir: string;
 let bin: string;
 let server: Server | undefined;
+let session: PacedSession | undefined;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'faultline-paced-client-'));
@@ -16,6 +17,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(async () => {
+  await session?.close();
+  session = undefined;
   server?.closeAllConnections();
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   server = undefined;
@@ -123,5 +126,45 @@ describe('paced client (C, open loop)', () => {
     expect(r.errors).toBe(10);
     expect(r.latenciesMs.length).toBe(90);
     expect(sockets.size).toBeGreaterThan(2);
+  });
+
+  it('keeps its connections from one phase of a session to the next', async () => {
+    let requests = 0;
+    const { url, sockets } = await serve((_req, res) => {
+      requests++;
+      res.end('ok');
+    });
+    session = openPacedSession(bin, { url: `${url}/`, connections: 4 });
+    const first = await session.run({ ratePerSec: 100, durationSec: 0.5, warmupSec: 0 });
+    const opened = sockets.size;
+    const second = await session.run({ ratePerSec: 200, durationSec: 0.5, warmupSec: 0.25 });
+    expect(opened).toBe(4);
+    expect(sockets.size).toBe(4);
+    expect(first.scheduled).toBe(50);
+    expect(first.latenciesMs.length).toBe(50);
+    expect(second.scheduled).toBe(100);
+    expect(second.latenciesMs.length).toBe(50);
+    expect(first.errors + second.errors).toBe(0);
+    expect(requests).toBe(150);
+  });
+
+  it('uses its idle connections in turn, so every one carries traffic', async () => {
+    // Instant answers at 100 req/s: one connection could carry it all, but each should carry a share.
+    const perSocket = new Map<unknown, number>();
+    const { url } = await serve((req, res) => {
+      perSocket.set(req.socket, (perSocket.get(req.socket) ?? 0) + 1);
+      res.end('ok');
+    });
+    const r = await runPaced(bin, {
+      url: `${url}/`,
+      ratePerSec: 100,
+      durationSec: 1,
+      warmupSec: 0,
+      connections: 5,
+    });
+    expect(r.errors).toBe(0);
+    // In turn, each gets ~20; a late answer on a loaded machine may shift a few to the next one.
+    expect(perSocket.size).toBe(5);
+    for (const n of perSocket.values()) expect(n).toBeGreaterThanOrEqual(10);
   });
 });

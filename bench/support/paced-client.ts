@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,21 +6,28 @@ import { pinned } from './processes.ts';
 
 const SOURCE = fileURLToPath(new URL('./paced-client.c', import.meta.url));
 
-/** Options of one open-loop run at a fixed request rate. */
-export interface PacedOptions {
+/** Where a paced client sends, and over how many connections (kept for the session's life). */
+export interface PacedSessionOptions {
   /** `http://127.0.0.1:PORT/path`: IPv4 literal host, plain HTTP/1.1. */
   url: string;
-  /** Requests per second, spread evenly. */
-  ratePerSec: number;
-  /** Length of the run, s (warm-up included). */
-  durationSec: number;
-  /** Requests due in the first `warmupSec` seconds are not reported. Default 1. */
-  warmupSec?: number;
   /** Open keep-alive connections; a due request that finds all busy waits, and the wait counts. */
   connections: number;
   /** CPU to pin the client to with taskset; undefined = not pinned. */
   cpu?: number;
 }
+
+/** One open-loop phase at a fixed request rate. */
+export interface PacedPhase {
+  /** Requests per second, spread evenly. */
+  ratePerSec: number;
+  /** Length of the phase, s (warm-up included). */
+  durationSec: number;
+  /** Requests due in the first `warmupSec` seconds are not reported. Default 1. */
+  warmupSec?: number;
+}
+
+/** Options of one open-loop run on connections of its own. */
+export type PacedOptions = PacedSessionOptions & PacedPhase;
 
 export interface PacedResult {
   /** Latency of each reported request, ms, from its due time to the last byte of its answer. */
@@ -67,62 +74,130 @@ export function buildPacedClient(dir: string): string {
   return bin;
 }
 
+/** A running paced client: its connections stay open from one phase to the next. */
+export interface PacedSession {
+  /** Runs one phase on the session's connections. One at a time. */
+  run(phase: PacedPhase): Promise<PacedResult>;
+  /** Ends the client (it closes its connections) and waits for it to exit. */
+  close(): Promise<void>;
+}
+
 /**
- * Runs the compiled open-loop client (see paced-client.c): requests leave on a fixed schedule
- * whatever the server does, latency is taken from each request's due time (no coordinated
- * omission), ns resolution. Bounded: killed 45 s after its run length.
+ * Starts the compiled open-loop client (see paced-client.c), which opens `connections` keep-alive
+ * connections and keeps them for every phase: requests leave on a fixed schedule whatever the
+ * server does, latency is taken from each request's due time (no coordinated omission), ns
+ * resolution. Bounded: a phase that has not reported 45 s after its length kills the client.
  */
-export function runPaced(bin: string, opts: PacedOptions): Promise<PacedResult> {
+export function openPacedSession(bin: string, opts: PacedSessionOptions): PacedSession {
   const url = new URL(opts.url);
   if (url.protocol !== 'http:' || !/^\d+\.\d+\.\d+\.\d+$/.test(url.hostname)) {
     throw new Error(`paced client needs http://IPv4:port/ (got ${opts.url})`);
   }
-  const warmupSec = opts.warmupSec ?? 1;
-  const out = `${bin}.${process.pid}.${Date.now()}.samples`;
   const [cmd, args] = pinned(opts.cpu, bin, [
     url.hostname,
     url.port || '80',
     url.pathname + url.search,
-    String(opts.ratePerSec),
-    String(opts.durationSec),
-    String(warmupSec),
     String(opts.connections),
-    out,
   ]);
-  return new Promise((resolve, reject) => {
-    execFile(
-      cmd,
-      args,
-      // The client gives stragglers 30 s after the last due request; 45 s leaves it room to exit.
-      { timeout: (opts.durationSec + 45) * 1_000, killSignal: 'SIGKILL' },
-      (err, stdout, stderr) => {
-        try {
-          if (err) throw new Error(`paced client failed (${err.message}): ${stderr}`);
-          const counters = JSON.parse(stdout) as Counters;
-          const lines = readFileSync(out, 'utf8').split('\n');
-          const latenciesMs = new Float64Array(counters.reported);
-          const sendLagMs = new Float64Array(counters.reported);
-          for (let i = 0; i < counters.reported; i++) {
-            const line = lines[i]!;
-            const space = line.indexOf(' ');
-            latenciesMs[i] = Number(line.slice(0, space)) / 1e6;
-            sendLagMs[i] = Number(line.slice(space + 1)) / 1e6;
-          }
-          resolve({
-            latenciesMs,
-            sendLagMs,
-            scheduled: counters.scheduled,
-            sent: counters.sent,
-            errors: counters.errors + counters.dialErrors,
-            queued: counters.queued,
-            achievedRate: counters.reported / Math.max(0.001, opts.durationSec - warmupSec),
-          });
-        } catch (e) {
-          reject(e);
-        } finally {
-          rmSync(out, { force: true });
-        }
-      },
-    );
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
   });
+  let failed: Error | undefined;
+  child.once('error', (err) => {
+    failed = err; // e.g. the binary or taskset is missing
+    wake?.();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  // The client prints one JSON line of counters per phase.
+  const lines: string[] = [];
+  let wake: (() => void) | undefined;
+  let pending = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    pending += d;
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+      lines.push(pending.slice(0, nl));
+      pending = pending.slice(nl + 1);
+    }
+    wake?.();
+  });
+  void exited.then(() => wake?.());
+  let phases = 0;
+
+  async function nextLine(timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (lines.length === 0) {
+      if (failed) throw new Error(`paced client could not run: ${failed.message}`);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`paced client exited (${child.exitCode ?? child.signalCode}): ${stderr}`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        child.kill('SIGKILL');
+        throw new Error(`paced client gave no report within ${timeoutMs} ms: ${stderr}`);
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+    return lines.shift()!;
+  }
+
+  return {
+    async run(phase) {
+      const warmupSec = phase.warmupSec ?? 1;
+      const out = `${bin}.${process.pid}.${++phases}.${Date.now()}.samples`;
+      try {
+        child.stdin.write(`${phase.ratePerSec} ${phase.durationSec} ${warmupSec} ${out}\n`);
+        // The client gives stragglers 30 s after the last due request; 45 s leaves it room to report.
+        const counters = JSON.parse(await nextLine((phase.durationSec + 45) * 1_000)) as Counters;
+        return readSamples(out, counters, phase.durationSec - warmupSec);
+      } finally {
+        rmSync(out, { force: true });
+      }
+    },
+    async close() {
+      child.stdin.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function readSamples(out: string, counters: Counters, reportedSec: number): PacedResult {
+  const lines = readFileSync(out, 'utf8').split('\n');
+  const latenciesMs = new Float64Array(counters.reported);
+  const sendLagMs = new Float64Array(counters.reported);
+  for (let i = 0; i < counters.reported; i++) {
+    const line = lines[i]!;
+    const space = line.indexOf(' ');
+    latenciesMs[i] = Number(line.slice(0, space)) / 1e6;
+    sendLagMs[i] = Number(line.slice(space + 1)) / 1e6;
+  }
+  return {
+    latenciesMs,
+    sendLagMs,
+    scheduled: counters.scheduled,
+    sent: counters.sent,
+    errors: counters.errors + counters.dialErrors,
+    queued: counters.queued,
+    achievedRate: counters.reported / Math.max(0.001, reportedSec),
+  };
+}
+
+/** One phase on connections opened for it alone (a session of one run). */
+export async function runPaced(bin: string, opts: PacedOptions): Promise<PacedResult> {
+  const session = openPacedSession(bin, opts);
+  try {
+    return await session.run(opts);
+  } finally {
+    await session.close();
+  }
 }

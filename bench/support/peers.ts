@@ -29,9 +29,12 @@ function nginxConfig(ctx: PeerContext, name: string, port: number, location: str
   return `daemon off;
 master_process off;
 worker_processes 1;
+# Room for the latency bench's kept connections: a paced client's straight to it, and a TCP-mode
+# proxy's (one upstream connection per client connection) for each proxy, up to 6,000 each.
+worker_rlimit_nofile 65536;
 pid ${d}/nginx.pid;
 error_log ${d}/error.log warn;
-events { worker_connections 8192; }
+events { worker_connections 32768; }
 http {
   access_log off;
   default_type text/plain;
