@@ -148,8 +148,9 @@ describe('paced client (C, open loop)', () => {
     expect(requests).toBe(150);
   });
 
-  it('uses its idle connections in turn, so every one carries traffic', async () => {
-    // Instant answers at 100 req/s: one connection could carry it all, but each should carry a share.
+  it('reuses the most recently freed connection first, as Node http.Agent and Go http.Transport do', async () => {
+    // Instant answers at 100 req/s: each answer is back before the next request is due, so one
+    // connection carries it all (a late answer on a loaded machine may hand a few to another).
     const perSocket = new Map<unknown, number>();
     const { url } = await serve((req, res) => {
       perSocket.set(req.socket, (perSocket.get(req.socket) ?? 0) + 1);
@@ -163,8 +164,14 @@ describe('paced client (C, open loop)', () => {
       connections: 5,
     });
     expect(r.errors).toBe(0);
-    // In turn, each gets ~20; a late answer on a loaded machine may shift a few to the next one.
-    expect(perSocket.size).toBe(5);
-    for (const n of perSocket.values()) expect(n).toBeGreaterThanOrEqual(10);
+    expect(Math.max(...perSocket.values())).toBeGreaterThanOrEqual(80);
+  });
+
+  it('fails a phase with a clear error when the client cannot run, and closes without hanging', async () => {
+    const { url } = await serve((_req, res) => res.end('ok'));
+    session = openPacedSession(join(dir, 'no-such-client'), { url: `${url}/`, connections: 1 });
+    await expect(session.run({ ratePerSec: 10, durationSec: 0.1 })).rejects.toThrow(
+      /paced client (could not run|exited)/,
+    );
   });
 });

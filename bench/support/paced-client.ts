@@ -105,14 +105,16 @@ export function openPacedSession(bin: string, opts: PacedSessionOptions): PacedS
     stderr += d;
   });
   let failed: Error | undefined;
+  let wake: (() => void) | undefined;
   child.once('error', (err) => {
     failed = err; // e.g. the binary or taskset is missing
     wake?.();
   });
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  // A client that died is reported by nextLine; writing to it must not throw on its own.
+  child.stdin.on('error', () => undefined);
   // The client prints one JSON line of counters per phase.
   const lines: string[] = [];
-  let wake: (() => void) | undefined;
   let pending = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     pending += d;
@@ -165,7 +167,8 @@ export function openPacedSession(bin: string, opts: PacedSessionOptions): PacedS
     async close() {
       child.stdin.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
+      // Bounded even if the process never started (then there is nothing to wait for).
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 6_000).unref())]);
       clearTimeout(timer);
     },
   };
