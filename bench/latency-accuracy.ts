@@ -8,7 +8,7 @@
 // the paced run needs (a 100 ms delay holds rate × 0.1 s requests, each on its own connection);
 // then an open-loop C client (bench/support/paced-client.c) at half of each peak (--load 0.5,0.5w)
 // against the upstream directly, the proxy without a fault, and the proxy with the fault per
-// direction, interleaved over --rounds; each proxy's client keeps its connections from a 3 s
+// direction, interleaved over --rounds; each proxy's client keeps its connections from a 5 s
 // warm-up to its last run, so a fault meets traffic on established connections, as in a running
 // service. Added = faulted minus no fault, same rate, same proxy process. Upstream: nginx static file. With --compare-node-args a second proxy process started
 // with those Node/V8 flags runs the same conditions in the same rounds (figures only; verdicts are
@@ -115,8 +115,7 @@ try {
         name,
         cpu: run.cpus.proxy,
         // The product's flags first: --proxy-node-args / --compare-node-args come later and win.
-        // --expose-gc only lets the bench ask for the one full GC that settles the warm-up.
-        nodeArgs: [...LOOP_PROBE_NODE_ARGS, ...PROXY_NODE_FLAGS, '--expose-gc', ...nodeArgs],
+        nodeArgs: [...LOOP_PROBE_NODE_ARGS, ...PROXY_NODE_FLAGS, ...nodeArgs],
         env: { [LOOP_PROBE_ENV]: file, [LOOP_PROBE_TIMER_ENV]: String(DELAY_MS) },
       },
     );
@@ -133,12 +132,7 @@ try {
     // The compare proxy gets the same 6 s of wrk, so neither process meets the paced load cold.
     if (other) await runWrk({ url: other.url, connections: 32, durationSec: 6, cpu: run.cpus.load });
     const proxyConditions = (p: typeof main, suffix: string): Condition[] => [
-      {
-        label: `proxy${suffix}, no fault`,
-        url: p.url,
-        probe: p.probe,
-        settle: () => p.proxy.request({ op: 'gc' }),
-      },
+      { label: `proxy${suffix}, no fault`, url: p.url, probe: p.probe },
       ...DIRECTIONS.map(
         (direction): Condition => ({
           label: `proxy${suffix} + ${DELAY_MS} ms fault, ${direction}`,
@@ -267,7 +261,7 @@ try {
     `Each mode: peak through the proxy with no fault (\`wrk -t1 -c32 -d5s\`), and again over as many connections as the paced run uses (its share of that second peak is in each heading), then an open-loop C client ` +
       `(bench/support/paced-client.c, \`cc -O2\`) at ${args.rate ? 'the --rate given' : `${args.load} × peak (\`w\`: of the second peak; targets judged at the first load of each kind)`}, ` +
       `${DURATION_SEC} s per run (first ${WARMUP_SEC} s dropped as warm-up), ${ROUNDS} interleaved round(s), samples pooled. ` +
-      "Each proxy's client keeps its connections for all of that proxy's runs, after a 3 s unreported warm-up on them and one full GC in the proxy (`--expose-gc`; as JMH runs a GC between iterations), so faults are applied to traffic on established connections, not in the wake of thousands of new ones; the straight-to-upstream runs use a fresh client each. " +
+      "Each proxy's client keeps its connections for all of that proxy's runs, after a 5 s unreported warm-up on them, so faults are applied to traffic on established connections, not in the wake of thousands of new ones; the straight-to-upstream runs use a fresh client each. " +
       "Latency from each request's due time to the last byte of its answer (no coordinated omission). " +
       'Added = with the fault minus without it (same proxy process, same rate); ratio = added ÷ delay.',
     `Diagnostics: client send lag = when a request left minus when it was due (connection waits included); ` +

@@ -16,11 +16,6 @@ export interface Condition {
   /** Called before each of its runs (e.g. apply a fault) and after it (revert). */
   apply?: () => Promise<unknown>;
   revert?: () => Promise<unknown>;
-  /**
-   * Called once after the proxy's warm-up, before its first reported run: e.g. a full GC, so the
-   * objects of the connections the warm-up opened are promoted now rather than in a reported run.
-   */
-  settle?: () => Promise<unknown>;
 }
 
 /** A condition's runs over every round, pooled. */
@@ -77,18 +72,22 @@ function mergeLoop(a: LoopStats | undefined, b: LoopStats): LoopStats {
   };
 }
 
-/** Length of the unreported warm-up each proxy gets before the first reported run, s. */
-const WARMUP_RUN_SEC = 3;
+/**
+ * Length of the unreported warm-up each proxy gets before its first reported run, s: room for the
+ * two scavenges (0.5–1 s apart at half of peak) that copy and then promote the new connections'
+ * objects.
+ */
+const WARMUP_RUN_SEC = 5;
 
 /**
  * Runs every condition per round. A proxy (a condition with a probe) is sent to by one paced client
- * whose connections stay open for all of that proxy's runs, and which first carries a 3 s unreported
+ * whose connections stay open for all of that proxy's runs, and which first carries a 5 s unreported
  * warm-up: a fault is applied to traffic already flowing on established connections, as on a running
  * service, and the proxy's cost of accepting (and, in TCP mode, dialling) thousands of connections
  * (the scavenges that copy and then promote their objects: 20–70 ms each on the 2-core bench
- * machine) is paid before the first reported run instead of inside every one; `settle` then
- * clears what is left of it (as JMH runs a GC between iterations). Other conditions (the upstream
- * straight) get a fresh client per run.
+ * machine) is paid before the first reported run instead of inside every one. No forced GC: one
+ * (`gc()`) resets V8's heap limits to the live size, and the proxy then ran a full GC every ~1.2 s
+ * for the rest of the bench. Other conditions (the upstream straight) get a fresh client per run.
  */
 export async function runConditions(opts: ConditionRunOptions): Promise<ConditionResult[]> {
   const read = (probe: { pid: number; file: string }): Promise<LoopStats> =>
@@ -102,7 +101,6 @@ export async function runConditions(opts: ConditionRunOptions): Promise<Conditio
       const session = openPacedSession(opts.bin, { ...connections, url: c.url });
       sessions.set(c.url, session);
       await session.run({ ratePerSec, durationSec: WARMUP_RUN_SEC, warmupSec: WARMUP_RUN_SEC });
-      await c.settle?.();
     }
     const runs = opts.conditions.map(() => [] as PacedResult[]);
     const loops: (LoopStats | undefined)[] = opts.conditions.map(() => undefined);
