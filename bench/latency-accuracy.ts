@@ -10,9 +10,9 @@
 // against the upstream directly, the proxy without a fault, and the proxy with the fault per
 // direction, interleaved over --rounds; each proxy's client keeps its connections from a 5 s
 // warm-up to its last run, so a fault meets traffic on established connections, as in a running
-// service. Added = faulted minus no fault, same rate, same proxy process. Upstream: nginx static file. With --compare-node-args a second proxy process started
-// with those Node/V8 flags runs the same conditions in the same rounds (figures only; verdicts are
-// for the proxy as shipped).
+// service. Added = faulted minus no fault, same rate, same proxy process. Upstream: nginx static
+// file. With --compare-node-args a second proxy process started with those Node/V8 flags runs the
+// same conditions in the same rounds (figures only; verdicts are for the proxy as shipped).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

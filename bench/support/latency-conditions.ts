@@ -85,9 +85,9 @@ const WARMUP_RUN_SEC = 5;
  * warm-up: a fault is applied to traffic already flowing on established connections, as on a running
  * service, and the proxy's cost of accepting (and, in TCP mode, dialling) thousands of connections
  * (the scavenges that copy and then promote their objects: 20–70 ms each on the 2-core bench
- * machine) is paid before the first reported run instead of inside every one. No forced GC: one
- * (`gc()`) resets V8's heap limits to the live size, and the proxy then ran a full GC every ~1.2 s
- * for the rest of the bench. Other conditions (the upstream straight) get a fresh client per run.
+ * machine) is paid before the first reported run instead of inside every one. No forced GC: after
+ * one `gc()` the proxy ran a full GC every ~1.2 s, in place of its scavenges, for the rest of a
+ * traced run. Other conditions (the upstream straight) get a fresh client per run.
  */
 export async function runConditions(opts: ConditionRunOptions): Promise<ConditionResult[]> {
   const read = (probe: { pid: number; file: string }): Promise<LoopStats> =>
