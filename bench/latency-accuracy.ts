@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBenchRun } from './support/bench-run.ts';
+import { buildFreezeWatch, type FreezeWatch, startFreezeWatch } from './support/freeze-watch.ts';
 import { type Condition, runConditions } from './support/latency-conditions.ts';
 import { modeReport, type ProxyRuns, type SoundnessLimits } from './support/latency-report.ts';
 import {
@@ -87,6 +88,7 @@ const LIMITS: SoundnessLimits = {
   maxErrorShare: 0.001,
   saturatedMs: 10,
   loadSideP50Ms: 0.25,
+  hostFrozenShare: 0.01,
 };
 
 const run = startBenchRun('latency-accuracy', { pin: !args['no-pin'] });
@@ -94,8 +96,11 @@ const sections: string[] = [];
 const notes: string[] = [];
 const checks: TargetCheck[] = [];
 let exitCode = 0;
+let freezeWatch: FreezeWatch | undefined;
 try {
   const bin = buildPacedClient(run.dir);
+  // Sees when the proxy's CPU itself does not run (the host's doing, not the proxy's).
+  freezeWatch = startFreezeWatch(buildFreezeWatch(run.dir), run.cpus.proxy);
   const upstream = await startNginxStatic({ group: run.group, dir: run.dir, cpu: run.cpus.load });
   const direct = `http://127.0.0.1:${upstream.port}/`;
   /** A Faultline proxy in its own process with the loop probe preloaded. */
@@ -220,6 +225,7 @@ try {
       );
       const results = await runConditions({
         bin,
+        freezeWatch,
         conditions,
         rounds: ROUNDS,
         paced: {
@@ -267,7 +273,9 @@ try {
     `Diagnostics: client send lag = when a request left minus when it was due (connection waits included); ` +
       `proxy timer lag = how late ${DELAY_MS} ms timers the probe starts in the proxy process every 5 ms fire (they share the loop and timer lists with the fault's); ` +
       `proxy loop delay = \`monitorEventLoopDelay\` there, sampled every ${LOOP_PROBE_RESOLUTION_MS} ms (included); ` +
-      'GC = V8 pauses seen by a PerformanceObserver there (bench/support/loop-probe.ts, preloaded).',
+      'GC = V8 pauses seen by a PerformanceObserver there (bench/support/loop-probe.ts, preloaded); ' +
+      "CPU frozen = how late a real-time 1 ms sleeper pinned to the proxy's CPU woke, counted when over 5 ms (bench/support/freeze-watch.c): time in which the CPU did not run at all. " +
+      `A run whose CPU was frozen for ${LIMITS.hostFrozenShare * 100} % of its time or more has its p99 verdicts void.`,
     '',
     ...sections,
     targetsTable(checks),
@@ -298,6 +306,7 @@ try {
   console.error('latency-accuracy failed:', err);
   exitCode = 1;
 } finally {
+  await freezeWatch?.close();
   await run.stop();
 }
 process.exit(exitCode);

@@ -1,3 +1,4 @@
+import type { FreezeStats, FreezeWatch } from './freeze-watch.ts';
 import { type LoopStats, readLoopStats } from './loop-stats.ts';
 import {
   openPacedSession,
@@ -28,6 +29,8 @@ export interface ConditionResult {
   queued: number;
   /** The proxy's loop over this condition's runs: worst round for delays and longest pause, sums for GC. */
   loop?: LoopStats;
+  /** How long the proxy's CPU did not run at all during this condition's runs (sums; longest). */
+  freeze?: FreezeStats;
 }
 
 export interface ConditionRunOptions {
@@ -37,6 +40,8 @@ export interface ConditionRunOptions {
   /** Rounds; each round runs every condition once, in order, so slow drift hits all alike. */
   rounds: number;
   paced: Omit<PacedOptions, 'url'>;
+  /** Watches the proxy's CPU during each proxy run (conditions with a probe). */
+  freezeWatch?: FreezeWatch;
   /** Called after each run with that run alone. */
   onRun?: (label: string, r: PacedResult) => void;
 }
@@ -72,6 +77,17 @@ function mergeLoop(a: LoopStats | undefined, b: LoopStats): LoopStats {
   };
 }
 
+function mergeFreeze(a: FreezeStats | undefined, b: FreezeStats): FreezeStats {
+  if (!a) return b;
+  return {
+    seconds: a.seconds + b.seconds,
+    freezes: a.freezes + b.freezes,
+    frozenMs: a.frozenMs + b.frozenMs,
+    longestMs: Math.max(a.longestMs, b.longestMs),
+    realtime: a.realtime && b.realtime,
+  };
+}
+
 /**
  * Length of the unreported warm-up each proxy gets before its first reported run, s: room for the
  * two scavenges (0.5–1 s apart at half of peak) that copy and then promote the new connections'
@@ -104,17 +120,21 @@ export async function runConditions(opts: ConditionRunOptions): Promise<Conditio
     }
     const runs = opts.conditions.map(() => [] as PacedResult[]);
     const loops: (LoopStats | undefined)[] = opts.conditions.map(() => undefined);
+    const freezes: (FreezeStats | undefined)[] = opts.conditions.map(() => undefined);
     for (let round = 0; round < opts.rounds; round++) {
       for (const [i, c] of opts.conditions.entries()) {
         await c.apply?.();
         try {
           // A reading right before the run starts the proxy's stats afresh.
           if (c.probe) await read(c.probe);
+          if (c.probe) await opts.freezeWatch?.read();
           const session = sessions.get(c.url);
           const r = session
             ? await session.run(phase)
             : await runPaced(opts.bin, { ...opts.paced, url: c.url });
           if (c.probe) loops[i] = mergeLoop(loops[i], await read(c.probe));
+          if (c.probe && opts.freezeWatch)
+            freezes[i] = mergeFreeze(freezes[i], await opts.freezeWatch.read());
           runs[i]!.push(r);
           opts.onRun?.(c.label, r);
         } finally {
@@ -122,7 +142,7 @@ export async function runConditions(opts: ConditionRunOptions): Promise<Conditio
         }
       }
     }
-    return collect(opts.conditions, runs, loops);
+    return collect(opts.conditions, runs, loops, freezes);
   } finally {
     for (const s of sessions.values()) await s.close();
   }
@@ -132,6 +152,7 @@ function collect(
   conditions: readonly Condition[],
   runs: readonly PacedResult[][],
   loops: readonly (LoopStats | undefined)[],
+  freezes: readonly (FreezeStats | undefined)[],
 ): ConditionResult[] {
   return conditions.map((c, i) => {
     const rs = runs[i]!;
@@ -143,6 +164,7 @@ function collect(
       errors: rs.reduce((n, r) => n + r.errors, 0),
       queued: rs.reduce((n, r) => n + r.queued, 0),
       loop: loops[i],
+      freeze: freezes[i],
     };
   });
 }

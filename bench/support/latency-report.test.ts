@@ -8,6 +8,7 @@ const LIMITS: SoundnessLimits = {
   maxErrorShare: 0.001,
   saturatedMs: 10,
   loadSideP50Ms: 0.25,
+  hostFrozenShare: 0.01,
 };
 
 /** A run of 1,000 answers: `p50` for most of them, `tail` for the slowest 1 %. */
@@ -17,7 +18,7 @@ function result(label: string, p50: number, tail: number): ConditionResult {
   return { label, latenciesMs, sendLagMs: new Float64Array(1_000), scheduled: 1_000, errors: 0, queued: 0 };
 }
 
-function report(directP50: number) {
+function report(directP50: number, freeze?: ConditionResult['freeze']) {
   return modeReport({
     mode: 'http',
     heading: 'heading',
@@ -27,7 +28,10 @@ function report(directP50: number) {
       {
         base: result('proxy, no fault', 0.2, 3),
         faulted: [
-          { direction: 'downstream', result: result('proxy + 100 ms fault, downstream', 100.8, 104) },
+          {
+            direction: 'downstream',
+            result: { ...result('proxy + 100 ms fault, downstream', 100.8, 104), freeze },
+          },
         ],
         judged: true,
       },
@@ -49,5 +53,14 @@ describe('latency report verdicts', () => {
     expect(r.markdown).toContain(
       'direct p50 0.450 ms > 0.25 ms (the client and upstream queued at this rate)',
     );
+  });
+
+  it("voids the p99 verdict, not the p50 one, when the proxy's CPU was frozen for 1 % of the run", () => {
+    const frozen = { seconds: 10, freezes: 1, frozenMs: 100.9, longestMs: 100.9, realtime: true };
+    const r = report(0.09, frozen);
+    expect(r.checks.map((c) => c.met)).toEqual([true, undefined]);
+    expect(r.markdown).toContain("the proxy's CPU did not run for 100.9 ms in 10.0 s");
+    const brief = { ...frozen, frozenMs: 30, longestMs: 30 };
+    expect(report(0.09, brief).checks.map((c) => c.met)).toEqual([true, true]);
   });
 });

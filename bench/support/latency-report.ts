@@ -15,6 +15,12 @@ export interface SoundnessLimits {
    * queued at this rate: the proxy's figures then measure the load side too.
    */
   loadSideP50Ms: number;
+  /**
+   * Share of a run's time in which the proxy's CPU did not run at all (freeze-watch.c: wakes late by
+   * over 5 ms, summed) at or above which its p99 verdicts void: a freeze that long holds 1 % of the
+   * requests by itself, whatever the proxy does.
+   */
+  hostFrozenShare: number;
 }
 
 /** One proxy process's runs: without the fault, then with it per direction. */
@@ -55,6 +61,13 @@ export function modeReport(opts: {
     }
     if (r.errors > r.scheduled * limits.maxErrorShare) {
       reasons.push(`${r.label}: ${r.errors} failed requests`);
+      ok = false;
+    }
+    const f = r.freeze;
+    if (p === 0.99 && f && f.frozenMs >= f.seconds * 1_000 * limits.hostFrozenShare) {
+      reasons.push(
+        `${r.label}: the proxy's CPU did not run for ${fmtMs(f.frozenMs, 1)} in ${f.seconds.toFixed(1)} s (longest ${fmtMs(f.longestMs, 1)}; host freezes)`,
+      );
       ok = false;
     }
     return ok;
@@ -140,6 +153,7 @@ export function modeReport(opts: {
         'proxy loop delay p99 / max',
         'GC pauses: count / total / longest',
         'of them full GCs: count / longest',
+        "proxy's CPU frozen: count / total / longest",
       ],
       diag,
     ),
@@ -183,5 +197,6 @@ function diagRow(r: ConditionResult): string[] {
     l ? `${fmtMs(l.delayP99Ms)} / ${fmtMs(l.delayMaxMs)}` : '—',
     l ? `${l.gcPauses} / ${fmtMs(l.gcTotalMs, 1)} / ${fmtMs(l.gcMaxMs, 1)}` : '—',
     l ? `${l.fullGcPauses} / ${fmtMs(l.fullGcMaxMs, 1)}` : '—',
+    r.freeze ? `${r.freeze.freezes} / ${fmtMs(r.freeze.frozenMs, 1)} / ${fmtMs(r.freeze.longestMs, 1)}` : '—',
   ];
 }

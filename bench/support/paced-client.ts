@@ -1,7 +1,7 @@
-import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileC } from './compile-c.ts';
+import { startLineChild } from './line-child.ts';
 import { pinned } from './processes.ts';
 
 const SOURCE = fileURLToPath(new URL('./paced-client.c', import.meta.url));
@@ -62,16 +62,7 @@ interface Counters {
 
 /** Compiles bench/support/paced-client.c into `dir` with `cc -O2`; returns the binary's path. */
 export function buildPacedClient(dir: string): string {
-  const bin = join(dir, 'paced-client');
-  try {
-    execFileSync('cc', ['-O2', '-Wall', '-o', bin, SOURCE], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (err) {
-    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
-    throw new Error(
-      `cannot compile ${SOURCE} with cc (is gcc installed?): ${stderr || (err as Error).message}`,
-    );
-  }
-  return bin;
+  return compileC(SOURCE, dir);
 }
 
 /** A running paced client: its connections stay open from one phase to the next. */
@@ -99,78 +90,25 @@ export function openPacedSession(bin: string, opts: PacedSessionOptions): PacedS
     url.pathname + url.search,
     String(opts.connections),
   ]);
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  let failed: Error | undefined;
-  let wake: (() => void) | undefined;
-  child.once('error', (err) => {
-    failed = err; // e.g. the binary or taskset is missing
-    wake?.();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  // A client that died is reported by nextLine; writing to it must not throw on its own.
-  child.stdin.on('error', () => undefined);
-  // The client prints one JSON line of counters per phase.
-  const lines: string[] = [];
-  let pending = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    pending += d;
-    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-      lines.push(pending.slice(0, nl));
-      pending = pending.slice(nl + 1);
-    }
-    wake?.();
-  });
-  void exited.then(() => wake?.());
+  const child = startLineChild('paced client', cmd, args);
   let phases = 0;
-
-  async function nextLine(timeoutMs: number): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (lines.length === 0) {
-      if (failed) throw new Error(`paced client could not run: ${failed.message}`);
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`paced client exited (${child.exitCode ?? child.signalCode}): ${stderr}`);
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        child.kill('SIGKILL');
-        throw new Error(`paced client gave no report within ${timeoutMs} ms: ${stderr}`);
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = undefined;
-    }
-    return lines.shift()!;
-  }
 
   return {
     async run(phase) {
       const warmupSec = phase.warmupSec ?? 1;
       const out = `${bin}.${process.pid}.${++phases}.${Date.now()}.samples`;
       try {
-        child.stdin.write(`${phase.ratePerSec} ${phase.durationSec} ${warmupSec} ${out}\n`);
         // The client gives stragglers 30 s after the last due request; 45 s leaves it room to report.
-        const counters = JSON.parse(await nextLine((phase.durationSec + 45) * 1_000)) as Counters;
-        return readSamples(out, counters, phase.durationSec - warmupSec);
+        const line = await child.ask(
+          `${phase.ratePerSec} ${phase.durationSec} ${warmupSec} ${out}`,
+          (phase.durationSec + 45) * 1_000,
+        );
+        return readSamples(out, JSON.parse(line) as Counters, phase.durationSec - warmupSec);
       } finally {
         rmSync(out, { force: true });
       }
     },
-    async close() {
-      child.stdin.end();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      // Bounded even if the process never started (then there is nothing to wait for).
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 6_000).unref())]);
-      clearTimeout(timer);
-    },
+    close: () => child.close(),
   };
 }
 
