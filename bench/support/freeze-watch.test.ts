@@ -13,7 +13,12 @@ beforeAll(() => {
   bin = buildFreezeWatch(dir);
 });
 afterEach(async () => {
-  if (watch?.pid) process.kill(watch.pid, 'SIGCONT');
+  // A test that failed between SIGSTOP and SIGCONT must not leave the watch stopped.
+  try {
+    if (watch?.pid) process.kill(watch.pid, 'SIGCONT');
+  } catch {
+    // already gone
+  }
   await watch?.close();
   watch = undefined;
 });
