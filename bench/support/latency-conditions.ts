@@ -109,7 +109,7 @@ export async function runConditions(opts: ConditionRunOptions): Promise<Conditio
   const read = (probe: { pid: number; file: string }): Promise<LoopStats> =>
     readLoopStats(probe.pid, probe.file);
   const { ratePerSec, durationSec, warmupSec, ...connections } = opts.paced;
-  const phase = { ratePerSec, durationSec, ...(warmupSec === undefined ? {} : { warmupSec }) };
+  const phase = { ratePerSec, durationSec, warmupSec };
   const sessions = new Map<string, PacedSession>();
   try {
     for (const c of opts.conditions) {
@@ -125,16 +125,19 @@ export async function runConditions(opts: ConditionRunOptions): Promise<Conditio
       for (const [i, c] of opts.conditions.entries()) {
         await c.apply?.();
         try {
-          // A reading right before the run starts the proxy's stats afresh.
-          if (c.probe) await read(c.probe);
-          if (c.probe) await opts.freezeWatch?.read();
+          // Readings right before the run start the proxy's stats afresh.
+          if (c.probe) {
+            await read(c.probe);
+            await opts.freezeWatch?.read();
+          }
           const session = sessions.get(c.url);
           const r = session
             ? await session.run(phase)
             : await runPaced(opts.bin, { ...opts.paced, url: c.url });
-          if (c.probe) loops[i] = mergeLoop(loops[i], await read(c.probe));
-          if (c.probe && opts.freezeWatch)
-            freezes[i] = mergeFreeze(freezes[i], await opts.freezeWatch.read());
+          if (c.probe) {
+            loops[i] = mergeLoop(loops[i], await read(c.probe));
+            if (opts.freezeWatch) freezes[i] = mergeFreeze(freezes[i], await opts.freezeWatch.read());
+          }
           runs[i]!.push(r);
           opts.onRun?.(c.label, r);
         } finally {
