@@ -149,8 +149,9 @@ describe('paced client (C, open loop)', () => {
   });
 
   it('reuses the most recently freed connection first, as Node http.Agent and Go http.Transport do', async () => {
-    // Instant answers at 100 req/s: each answer is back before the next request is due, so one
-    // connection carries it all (a late answer on a loaded machine may hand a few to another).
+    // Instant answers at 20 req/s: each answer is back long before the next request is due (50 ms),
+    // so one connection carries nearly all 40; used in turn, each of the 5 would carry 8. A full
+    // test suite on 2 cores once made enough answers late at 100 req/s to spread 29 of 100.
     const perSocket = new Map<unknown, number>();
     const { url } = await serve((req, res) => {
       perSocket.set(req.socket, (perSocket.get(req.socket) ?? 0) + 1);
@@ -158,13 +159,13 @@ describe('paced client (C, open loop)', () => {
     });
     const r = await runPaced(bin, {
       url: `${url}/`,
-      ratePerSec: 100,
-      durationSec: 1,
+      ratePerSec: 20,
+      durationSec: 2,
       warmupSec: 0,
       connections: 5,
     });
     expect(r.errors).toBe(0);
-    expect(Math.max(...perSocket.values())).toBeGreaterThanOrEqual(80);
+    expect(Math.max(...perSocket.values())).toBeGreaterThanOrEqual(30);
   });
 
   it('fails a phase with a clear error when the client cannot run, and closes without hanging', async () => {
