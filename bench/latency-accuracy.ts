@@ -275,7 +275,8 @@ try {
       `proxy loop delay = \`monitorEventLoopDelay\` there, sampled every ${LOOP_PROBE_RESOLUTION_MS} ms (included); ` +
       'GC = V8 pauses seen by a PerformanceObserver there (bench/support/loop-probe.ts, preloaded); ' +
       "CPU frozen = how late a real-time 1 ms sleeper pinned to the proxy's CPU woke, counted when over 5 ms (bench/support/freeze-watch.c): time in which the CPU did not run at all. " +
-      `A run whose CPU was frozen for ${LIMITS.hostFrozenShare * 100} % of its time or more has its p99 verdicts void.`,
+      `A run whose CPU was frozen for ${LIMITS.hostFrozenShare * 100} % of its time or more has its p99 verdicts void. ` +
+      "With more than one round, a 'Per round' line gives each round's added p99 on its own (figures only; verdicts are on the pooled samples).",
     '',
     ...sections,
     targetsTable(checks),

@@ -7,6 +7,7 @@ import {
   type PacedSession,
   runPaced,
 } from './paced-client.ts';
+import { quantile } from './report.ts';
 
 /** One way of sending the paced load (e.g. straight to the upstream, or through a faulted proxy). */
 export interface Condition {
@@ -17,6 +18,15 @@ export interface Condition {
   /** Called before each of its runs (e.g. apply a fault) and after it (revert). */
   apply?: () => Promise<unknown>;
   revert?: () => Promise<unknown>;
+}
+
+/** One run's own figures (a condition runs once per round). */
+export interface RunFigures {
+  /** Latency quantiles of this run alone, ms. */
+  p50Ms: number;
+  p99Ms: number;
+  /** The proxy's CPU during this run, % of one core; undefined for a condition without a probe. */
+  cpuPercent?: number;
 }
 
 /** A condition's runs over every round, pooled. */
@@ -31,6 +41,8 @@ export interface ConditionResult {
   loop?: LoopStats;
   /** How long the proxy's CPU did not run at all during this condition's runs (sums; longest). */
   freeze?: FreezeStats;
+  /** Each round's run on its own, in round order: shows whether one round set the pooled tail. */
+  perRound: RunFigures[];
 }
 
 export interface ConditionRunOptions {
@@ -119,6 +131,7 @@ export async function runConditions(opts: ConditionRunOptions): Promise<Conditio
       await session.run({ ratePerSec, durationSec: WARMUP_RUN_SEC, warmupSec: WARMUP_RUN_SEC });
     }
     const runs = opts.conditions.map(() => [] as PacedResult[]);
+    const cpus = opts.conditions.map(() => [] as (number | undefined)[]);
     const loops: (LoopStats | undefined)[] = opts.conditions.map(() => undefined);
     const freezes: (FreezeStats | undefined)[] = opts.conditions.map(() => undefined);
     for (let round = 0; round < opts.rounds; round++) {
@@ -134,28 +147,38 @@ export async function runConditions(opts: ConditionRunOptions): Promise<Conditio
           const r = session
             ? await session.run(phase)
             : await runPaced(opts.bin, { ...opts.paced, url: c.url });
+          let cpuPercent: number | undefined;
           if (c.probe) {
-            loops[i] = mergeLoop(loops[i], await read(c.probe));
+            const stats = await read(c.probe);
+            cpuPercent = stats.cpuPercent;
+            loops[i] = mergeLoop(loops[i], stats);
             if (opts.freezeWatch) freezes[i] = mergeFreeze(freezes[i], await opts.freezeWatch.read());
           }
           runs[i]!.push(r);
+          cpus[i]!.push(cpuPercent);
           opts.onRun?.(c.label, r);
         } finally {
           await c.revert?.();
         }
       }
     }
-    return collect(opts.conditions, runs, loops, freezes);
+    return collect(opts.conditions, { runs, cpus, loops, freezes });
   } finally {
     for (const s of sessions.values()) await s.close();
   }
 }
 
+/** What runConditions gathered, per condition (outer index) and round (inner). */
+interface Gathered {
+  runs: readonly PacedResult[][];
+  cpus: readonly (number | undefined)[][];
+  loops: readonly (LoopStats | undefined)[];
+  freezes: readonly (FreezeStats | undefined)[];
+}
+
 function collect(
   conditions: readonly Condition[],
-  runs: readonly PacedResult[][],
-  loops: readonly (LoopStats | undefined)[],
-  freezes: readonly (FreezeStats | undefined)[],
+  { runs, cpus, loops, freezes }: Gathered,
 ): ConditionResult[] {
   return conditions.map((c, i) => {
     const rs = runs[i]!;
@@ -168,6 +191,11 @@ function collect(
       queued: rs.reduce((n, r) => n + r.queued, 0),
       loop: loops[i],
       freeze: freezes[i],
+      perRound: rs.map((r, round) => ({
+        p50Ms: quantile(r.latenciesMs, 0.5),
+        p99Ms: quantile(r.latenciesMs, 0.99),
+        cpuPercent: cpus[i]![round],
+      })),
     };
   });
 }

@@ -15,7 +15,15 @@ const LIMITS: SoundnessLimits = {
 function result(label: string, p50: number, tail: number): ConditionResult {
   const latenciesMs = new Float64Array(1_000).fill(p50);
   latenciesMs.fill(tail, 990);
-  return { label, latenciesMs, sendLagMs: new Float64Array(1_000), scheduled: 1_000, errors: 0, queued: 0 };
+  return {
+    label,
+    latenciesMs,
+    sendLagMs: new Float64Array(1_000),
+    scheduled: 1_000,
+    errors: 0,
+    queued: 0,
+    perRound: [{ p50Ms: p50, p99Ms: tail }],
+  };
 }
 
 function report(directP50: number, freeze?: ConditionResult['freeze']) {
@@ -62,5 +70,34 @@ describe('latency report verdicts', () => {
     expect(r.markdown).toContain("the proxy's CPU did not run for 100.9 ms in 10.0 s");
     const brief = { ...frozen, frozenMs: 30, longestMs: 30 };
     expect(report(0.09, brief).checks.map((c) => c.met)).toEqual([true, true]);
+  });
+
+  it("lists each round's added p99 beside the pooled one, so a round that set the tail shows", () => {
+    const base = {
+      ...result('proxy, no fault', 0.2, 3),
+      perRound: [
+        { p50Ms: 0.2, p99Ms: 3, cpuPercent: 61 },
+        { p50Ms: 0.4, p99Ms: 40, cpuPercent: 93 },
+      ],
+    };
+    const faulted = {
+      ...result('proxy + 100 ms fault, downstream', 100.8, 104),
+      perRound: [
+        { p50Ms: 100.8, p99Ms: 106.5 },
+        { p50Ms: 101.2, p99Ms: 190.25 },
+      ],
+    };
+    const r = modeReport({
+      mode: 'http',
+      heading: 'heading',
+      delayMs: 100,
+      direct: result('direct to upstream (no proxy)', 0.09, 0.2),
+      proxies: [{ base, faulted: [{ direction: 'downstream', result: faulted }], judged: true }],
+      limits: LIMITS,
+    });
+    expect(r.markdown).toContain(
+      'Per round, proxy: added p99 (downstream) — round 1: 103.5 ms, no-fault CPU 61 %; round 2: 150.3 ms, no-fault CPU 93 %.',
+    );
+    expect(report(0.09).markdown).not.toContain('Per round');
   });
 });

@@ -82,7 +82,10 @@ export function modeReport(opts: {
       `direct p50 ${fmtMs(q(direct, 0.5), 3)} > ${limits.loadSideP50Ms} ms (the client and upstream queued at this rate)`,
     );
   }
+  const roundLines: string[] = [];
   for (const p of opts.proxies) {
+    const line = perRoundLine(p);
+    if (line) roundLines.push(line);
     rows.push(latencyRow(p.base, undefined, direct, delayMs));
     diag.push(diagRow(p.base));
     for (const f of p.faulted) {
@@ -158,9 +161,31 @@ export function modeReport(opts: {
       diag,
     ),
     '',
+    ...roundLines.flatMap((l) => [l, '']),
     ...(reasons.length ? [`Verdicts void: ${[...new Set(reasons)].join('; ')}.`, ''] : []),
   ].join('\n');
   return { markdown, checks, saturated };
+}
+
+/**
+ * Added p99 of each round on its own (faulted run minus the same round's no-fault run), with the
+ * proxy's CPU in that no-fault run: the pooled p99 can come from one round in which the host slowed
+ * down. Figures only; verdicts stay on the pooled samples. Undefined for a single round.
+ */
+function perRoundLine(p: ProxyRuns): string | undefined {
+  const rounds = p.base.perRound;
+  if (rounds.length < 2) return undefined;
+  const parts = rounds.map((base, i) => {
+    const added = p.faulted.map((f) => {
+      const run = f.result.perRound[i];
+      return run ? fmtMs(run.p99Ms - base.p99Ms, 1) : 'n/a';
+    });
+    const cpu = base.cpuPercent === undefined ? '' : `, no-fault CPU ${Math.round(base.cpuPercent)} %`;
+    return `round ${i + 1}: ${added.join(' / ')}${cpu}`;
+  });
+  const who = p.base.label.replace(/, no fault$/, '');
+  const directions = p.faulted.map((f) => f.direction).join(' / ');
+  return `Per round, ${who}: added p99 (${directions}) — ${parts.join('; ')}.`;
 }
 
 function latencyRow(
