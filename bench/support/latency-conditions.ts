@@ -22,8 +22,7 @@ export interface Condition {
 
 /** One run's own figures (a condition runs once per round). */
 export interface RunFigures {
-  /** Latency quantiles of this run alone, ms. */
-  p50Ms: number;
+  /** p99 latency of this run alone, ms. */
   p99Ms: number;
   /** The proxy's CPU during this run, % of one core; undefined for a condition without a probe. */
   cpuPercent?: number;
@@ -192,7 +191,6 @@ function collect(
       loop: loops[i],
       freeze: freezes[i],
       perRound: rs.map((r, round) => ({
-        p50Ms: quantile(r.latenciesMs, 0.5),
         p99Ms: quantile(r.latenciesMs, 0.99),
         cpuPercent: cpus[i]![round],
       })),

@@ -22,7 +22,7 @@ function result(label: string, p50: number, tail: number): ConditionResult {
     scheduled: 1_000,
     errors: 0,
     queued: 0,
-    perRound: [{ p50Ms: p50, p99Ms: tail }],
+    perRound: [{ p99Ms: tail }],
   };
 }
 
@@ -76,16 +76,13 @@ describe('latency report verdicts', () => {
     const base = {
       ...result('proxy, no fault', 0.2, 3),
       perRound: [
-        { p50Ms: 0.2, p99Ms: 3, cpuPercent: 61 },
-        { p50Ms: 0.4, p99Ms: 40, cpuPercent: 93 },
+        { p99Ms: 3, cpuPercent: 61 },
+        { p99Ms: 40, cpuPercent: 93 },
       ],
     };
     const faulted = {
       ...result('proxy + 100 ms fault, downstream', 100.8, 104),
-      perRound: [
-        { p50Ms: 100.8, p99Ms: 106.5 },
-        { p50Ms: 101.2, p99Ms: 190.25 },
-      ],
+      perRound: [{ p99Ms: 106.5 }, { p99Ms: 190.25 }],
     };
     const r = modeReport({
       mode: 'http',
