@@ -68,20 +68,22 @@ export class FaultLink implements TcpLink {
     const deadline = performance.now() + ms;
     return new Promise((resolve) => {
       this.waiters.add(resolve);
-      // Timers may fire a little early against performance.now(); wait out the rest so a delay
-      // is never shorter than asked.
+      // Node keeps timers in whole ms and truncates (a 99.6 ms wait fires at 99 ms), so waits are
+      // rounded up: one timer per wait, not a second one for the last fraction of a ms. Timers may
+      // still fire a little early against performance.now(); wait out the rest so a delay is never
+      // shorter than asked.
       const tick = (): void => {
         this.timers.delete(timer);
         const left = deadline - performance.now();
         if (left > 0 && this.waiters.has(resolve)) {
-          timer = setTimeout(tick, Math.min(left, MAX_TIMER_MS));
+          timer = setTimeout(tick, Math.min(Math.ceil(left), MAX_TIMER_MS));
           this.timers.add(timer);
           return;
         }
         this.waiters.delete(resolve);
         resolve();
       };
-      let timer = setTimeout(tick, Math.min(ms, MAX_TIMER_MS));
+      let timer = setTimeout(tick, Math.min(Math.ceil(ms), MAX_TIMER_MS));
       this.timers.add(timer);
     });
   }
