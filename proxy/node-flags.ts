@@ -7,6 +7,9 @@
  * - V8 otherwise starts it at 1 MB semi-spaces and grows it only as scavenges go by. A latency fault
  *   applied to a fresh or quiet proxy then met a scavenge every few milliseconds for ~2.5 s, each
  *   copying every exchange the delay was holding: a p99 spike after each apply.
+ * - Without a floor, the memory reducer also shrank it when allocation slowed and it grew back
+ *   minutes later: RSS moved in ~25 MiB steps under steady keep-alive load. 32 MB semi-spaces are
+ *   what 1,000 req/s grew it to in a soak with a 16 MB floor.
  * - The maximum stays V8's default (64 MB semi-spaces on this machine): pinning it at 16 or 32 MB
  *   made 1.5–3 × the scavenges at half of peak load.
  *
@@ -20,8 +23,9 @@
  * - Two proxies side by side at 8,000 req/s (TCP, 10 s runs in turn): forced to 1.1, 26 full GCs in
  *   216 s and a median per-run p99 of 50.9 ms; at 4, 3 full GCs and 11.8 ms. Factor 2 against 4 in
  *   the same way: 3 full GCs each, median per-run p99 14.6 against 15.2 ms.
- * - 2 rather than 4: the old generation holds at most ~1 × its live size of garbage, not ~3 ×. At 4,
- *   the HTTP proxy's RSS in the 10-minute soak was still climbing ~5 MiB a minute at the end.
+ * - 2 rather than 4: by the formula above, the old generation then holds at most ~1 × its live size
+ *   of garbage, not ~3 ×. At either, the HTTP proxy's RSS in the 10-minute soak climbed ~5 MiB a
+ *   minute from 300 s to the end (bench/RESULTS.md, memory-soak).
  *
  * The memory reducer stays as V8 has it. It runs a full GC when allocation slows, and in any case
  * 100 s after the last one (a watchdog), so a loaded proxy gets one every ~100 s. That GC also gives
