@@ -1,43 +1,49 @@
 /**
  * V8 flags the proxy process runs with. `faultline proxy` restarts itself with them (V8 reads heap
  * flags only when the process starts), and the benches start their proxy processes with them, so
- * the figures in bench/RESULTS.md are the product's. Details: docs/ARCHITECTURE.md.
+ * the figures in bench/RESULTS.md are the product's. Details and more figures: docs/ARCHITECTURE.md.
  *
- * `--min-semi-space-size=32` (MB): the young generation never shrinks below 2 × 32 MB.
- * - V8 otherwise starts it at 1 MB semi-spaces and grows it only as scavenges go by. A latency fault
- *   applied to a fresh or quiet proxy then met a scavenge every few milliseconds for ~2.5 s, each
- *   copying every exchange the delay was holding: a p99 spike after each apply.
- * - Without a floor, the memory reducer also shrank it when allocation slowed and it grew back
- *   minutes later: RSS moved in ~25 MiB steps under steady keep-alive load. 32 MB semi-spaces are
- *   what 1,000 req/s grew it to in a soak with a 16 MB floor.
- * - The maximum stays V8's default (64 MB semi-spaces on this machine): pinning it at 16 or 32 MB
- *   made 1.5–3 × the scavenges at half of peak load.
+ * `--min-semi-space-size=64 --max-semi-space-size=64` (MB): a young generation of 2 × 64 MB that
+ * never changes size.
+ * - V8 starts it at 1 MB semi-spaces and grows it only as scavenges go by. A latency fault applied to
+ *   a fresh or quiet proxy then met a scavenge every few milliseconds for ~2.5 s, each copying every
+ *   exchange the delay was holding: a p99 spike after each apply.
+ * - When it can change size, RSS moves with it: in a 1,000-connection soak it went 64 → 128 → 64 →
+ *   128 MB and RSS 253 → 207 → 257 MiB. Each shrink is the memory reducer's; each regrowth costs
+ *   6,600–19,000 page faults (6,600 took ~95 ms of CPU on the bench host).
+ * - 64 MB is the size it grows to under load anyway. At 32 MB: 2 × the scavenges at 3,000 req/s
+ *   (20 against 10 per 10 s, 4–5 ms against 5–7 ms each).
  *
- * `--heap-growing-percent=100`: after each full GC the old generation may grow to 2 × what survived
- * (plus the young generation's size) before the next one starts.
+ * `--heap-growing-percent=50`: after each full GC the old generation may grow to 1.5 × what survived
+ * before the next one starts.
  * - V8 otherwise picks the factor, 1.1–4, from how fast its last full GC ran against how fast the
- *   program allocates. The proxy's old generation is small (~25 MB), so a full GC can look cheap and
- *   get 1.1–1.6. V8 starts marking once the heap is within one young generation of its limit, so
- *   a few MB promoted (0.1–0.6 × 25 MB) started the next full GC: one every ~4.3 s under load, and
- *   each recomputed the same small factor. Which way a process went was chance.
- * - Two proxies side by side at 8,000 req/s (TCP, 10 s runs in turn): forced to 1.1, 26 full GCs in
- *   216 s and a median per-run p99 of 50.9 ms; at 4, 3 full GCs and 11.8 ms. Factor 2 against 4 in
- *   the same way: 3 full GCs each, median per-run p99 14.6 against 15.2 ms.
- * - 2 rather than 4: by the formula above, the old generation then holds at most ~1 × its live size
- *   of garbage, not ~3 ×. At either, the HTTP proxy's RSS in the 10-minute soak climbed ~5 MiB a
- *   minute from 300 s to the end (bench/RESULTS.md, memory-soak).
+ *   program allocates. For the proxy's small (~25 MB) old generation it often picked 1.1–1.6, and
+ *   kept it: a full GC every ~4 s under load for the life of the process (forced to 1.1: median
+ *   per-run p99 50.9 ms against 11.8 ms at 4).
+ * - Fixed, so no process picks its own. With the young generation fixed as above, even 1.05 gave
+ *   one full GC per ~50 s of load at 3,000 req/s, not one every ~4 s. 1.5, not more, because the
+ *   proxy promotes a steady ~40 bytes a request, so the old generation and RSS climb between full
+ *   GCs: at 2 it went 25 → 57 MB over ~9 minutes of a 1,000 req/s soak.
  *
- * The memory reducer stays as V8 has it. It runs a full GC when allocation slows, and in any case
- * 100 s after the last one (a watchdog), so a loaded proxy gets one every ~100 s. That GC also gives
- * the young generation's pages back to the OS: under load a 29–133 ms pause, then ~6,600 page faults
- * (~95 ms of CPU on this host) to take them back. Measured and not taken:
- * - `--no-memory-reducer-favors-memory` makes it an ordinary full GC (7–25 ms, no page faults), but
- *   the process then keeps every page it grows to: with the factor at 4, HTTP RSS grew 11.6 % in
- *   the 10-minute soak (target < 10 %) while its V8 heap after a forced GC was 32.9 MiB.
- * - `--no-memory-reducer` also stops the full GCs a lightly loaded proxy gets: its old generation
- *   filled with garbage (25 → 58 MB in 8 minutes at 1,000 req/s).
+ * `--no-memory-reducer-favors-memory`: the memory reducer's full GCs are ordinary ones.
+ * - The reducer runs a full GC when allocation slows and, as a watchdog, 100 s after the last one,
+ *   even under load. By default that GC runs in reduce-memory mode and also gives the young
+ *   generation's pages back: 12–133 ms paused, then the page faults above. Phases holding one at
+ *   3,000 req/s had p99s of 146–224 ms; with this flag its pause was 11–24 ms.
+ * - Without a fixed young generation this flag left it at its largest (2 × 64 MB) and the soak
+ *   missed: HTTP RSS +11.6 %.
+ *
+ * Measured and not taken: `--single-threaded-gc`. At 3,000 req/s it looked cheaper (phases holding
+ * a full GC: p99 108–119 ms against 105–149 ms, few samples), but in the latency bench, same host,
+ * TCP at ~10,000 req/s: GC pauses totalled 206–543 ms per 10 s run, longest 52–85 ms, against
+ * 105–115 ms and 9–25 ms without it. Why it costs more on one CPU was not measured.
  */
-export const PROXY_NODE_FLAGS = ['--min-semi-space-size=32', '--heap-growing-percent=100'] as const;
+export const PROXY_NODE_FLAGS = [
+  '--min-semi-space-size=64',
+  '--max-semi-space-size=64',
+  '--heap-growing-percent=50',
+  '--no-memory-reducer-favors-memory',
+] as const;
 
 /** `--no-memory-reducer` → `memory-reducer`; `--min-semi-space-size=16` → `min-semi-space-size`. */
 function flagName(arg: string): string {
