@@ -12,7 +12,8 @@
  *   128 MB and RSS 253 → 207 → 257 MiB. Each shrink is the memory reducer's; each regrowth costs
  *   6,600–19,000 page faults (6,600 took ~95 ms of CPU on the bench host).
  * - 64 MB is the size it grows to under load anyway. At 32 MB: 2 × the scavenges at 3,000 req/s
- *   (20 against 10 per 10 s, 4–5 ms against 5–7 ms each).
+ *   (20 against 10 per 10 s, 4–5 ms against 5–7 ms each; scratch runs, both with
+ *   `--single-threaded-gc`).
  *
  * `--heap-growing-percent=50`: after each full GC the old generation may grow to 1.5 × what survived
  * before the next one starts.
