@@ -2,6 +2,7 @@ import net, { type Socket } from 'node:net';
 import type { ActiveFault } from '../active-fault.ts';
 import type { Logger } from '../listener.ts';
 import type { MetricsSink, Outcome } from '../metrics/metrics-sink.ts';
+import { ChunkReader } from './chunk-reader.ts';
 import { FaultLink, type LinkOwner } from './fault-link.ts';
 import { NO_STAGES, type PipeOwner, type Stage, TcpDirection } from './tcp-direction.ts';
 import type { TcpCloseOutcome, TcpFault } from './tcp-fault.ts';
@@ -10,6 +11,8 @@ export interface TcpConnectionContext {
   proxy: string;
   /** The accepted client socket. */
   client: Socket;
+  /** The client socket's `onread` reader, when it was accepted with one (else it is read by 'data' events). */
+  clientReader?: ChunkReader | undefined;
   /** Where this connection goes; read once, so a later proxy update does not move it. */
   upstream: { host: string; port: number };
   /** How long connecting to the upstream may take before the client is closed, ms. */
@@ -57,7 +60,13 @@ export class TcpConnection implements PipeOwner, LinkOwner {
   constructor(ctx: TcpConnectionContext) {
     this.ctx = ctx;
     this.client = ctx.client;
-    this.upstream = net.connect({ ...ctx.upstream, allowHalfOpen: true, noDelay: true });
+    const upstreamReader = new ChunkReader();
+    this.upstream = net.connect({
+      ...ctx.upstream,
+      allowHalfOpen: true,
+      noDelay: true,
+      onread: upstreamReader.onread,
+    });
     this.client.on('error', this.onClientError);
     this.upstream.on('error', this.onUpstreamError);
     // net.connect has no timeout of its own: an upstream that drops SYNs would hold the client
@@ -77,12 +86,14 @@ export class TcpConnection implements PipeOwner, LinkOwner {
     this.up = new TcpDirection({
       direction: 'upstream',
       source: this.client,
+      reader: ctx.clientReader,
       dest: this.upstream,
       owner: this,
     });
     this.down = new TcpDirection({
       direction: 'downstream',
       source: this.upstream,
+      reader: upstreamReader,
       dest: this.client,
       owner: this,
     });

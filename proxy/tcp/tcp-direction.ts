@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Direction } from '../../protocol/proxy.ts';
 import type { ActiveFault } from '../active-fault.ts';
+import { type ChunkReader, readChunks } from './chunk-reader.ts';
 import type { FaultLink } from './fault-link.ts';
 import type { TcpChunk, TcpFaultSession } from './tcp-fault.ts';
 
@@ -53,13 +54,20 @@ export class TcpDirection {
   private running = false;
   private drainWaiter: (() => void) | undefined;
 
-  constructor(init: { direction: Direction; source: Socket; dest: Socket; owner: PipeOwner }) {
+  constructor(init: {
+    direction: Direction;
+    source: Socket;
+    /** The source's `onread` reader; without one the source is read by 'data' events. */
+    reader?: ChunkReader | undefined;
+    dest: Socket;
+    owner: PipeOwner;
+  }) {
     this.direction = init.direction;
     this.source = init.source;
     this.dest = init.dest;
     this.owner = init.owner;
     this.fromClient = init.direction === 'upstream';
-    this.source.on('data', this.onData);
+    readChunks(this.source, init.reader, this.onData);
     this.source.on('end', this.onEnd);
     this.dest.on('drain', this.onDrain);
   }

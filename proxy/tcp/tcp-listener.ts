@@ -4,6 +4,8 @@ import { formatHostPort, parseHostPort } from '../../protocol/host-port.ts';
 import { DEFAULT_TIMEOUTS, type ProxyConfig } from '../../protocol/proxy.ts';
 import type { ActiveFault } from '../active-fault.ts';
 import type { ListenerContext, ProxyListener } from '../listener.ts';
+import { acceptWithReader } from './accept-with-reader.ts';
+import type { ChunkReader } from './chunk-reader.ts';
 import { TcpConnection } from './tcp-connection.ts';
 import type { TcpFault } from './tcp-fault.ts';
 
@@ -171,6 +173,7 @@ export class TcpProxyListener implements ProxyListener {
     this.serverAddress = address;
     const listening = new Promise<void>((resolve, reject) => {
       server.once('listening', () => {
+        acceptWithReader(server, { allowHalfOpen: true, noDelay: true }, this.onConnection);
         const a = server.address() as AddressInfo;
         const actual = formatHostPort(a.address, a.port);
         if (this.server === server) {
@@ -200,7 +203,7 @@ export class TcpProxyListener implements ProxyListener {
     return listening;
   }
 
-  private readonly onConnection = (client: Socket): void => {
+  private readonly onConnection = (client: Socket, clientReader?: ChunkReader): void => {
     if (this.stopped) {
       client.on('error', () => {});
       client.destroy();
@@ -209,6 +212,7 @@ export class TcpProxyListener implements ProxyListener {
     const conn = new TcpConnection({
       proxy: this.cfg.name,
       client,
+      clientReader,
       upstream: parseHostPort(this.cfg.upstream),
       connectTimeoutMs: this.cfg.timeouts.connectMs ?? DEFAULT_TIMEOUTS.connectMs,
       faults: this.ctx.faults.forProxy(this.cfg.name),
