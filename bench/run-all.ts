@@ -15,7 +15,7 @@ const SELF = basename(fileURLToPath(import.meta.url));
 
 /** Extra arguments per script; scripts not named here run with none. */
 const ARGS: Record<string, string[]> = {
-  'memory-soak.ts': args.full ? ['--minutes', '10'] : ['--minutes', '1'],
+  'memory-soak.ts': args.full ? ['--minutes', '10'] : ['--minutes', '1', '--warmup', '0.25'],
 };
 /** Hard limit per script (ms), so one stuck bench cannot hold the run forever. */
 const LIMIT_MS = (args.full ? 40 : 20) * 60_000;
