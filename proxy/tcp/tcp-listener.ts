@@ -12,6 +12,8 @@ import type { TcpFault } from './tcp-fault.ts';
 /** Pause before trying again to listen after a refuse fault ended but the port was taken, ms. */
 const RELISTEN_RETRY_MS = 500;
 const DONE: Promise<void> = Promise.resolve();
+/** Half-open so each direction ends on its own; no Nagle delay on what the proxy writes. */
+const SERVER_OPTIONS = { allowHalfOpen: true, noDelay: true } as const;
 
 function refuses(faults: readonly ActiveFault[]): boolean {
   return faults.some((f) => (f.behavior as TcpFault).scope === 'listener');
@@ -168,12 +170,12 @@ export class TcpProxyListener implements ProxyListener {
 
   private openServer(address: string): Promise<void> {
     const spec = this.cfg.listen;
-    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
+    const server = net.createServer(SERVER_OPTIONS, this.onConnection);
     this.server = server;
     this.serverAddress = address;
     const listening = new Promise<void>((resolve, reject) => {
       server.once('listening', () => {
-        acceptWithReader(server, { allowHalfOpen: true, noDelay: true }, this.onConnection);
+        acceptWithReader(server, SERVER_OPTIONS, this.onConnection);
         const a = server.address() as AddressInfo;
         const actual = formatHostPort(a.address, a.port);
         if (this.server === server) {
