@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FaultLink, type LinkOwner } from './fault-link.ts';
-import type { TcpDirection } from './tcp-direction.ts';
+import { DONE, type TcpDirection } from './tcp-direction.ts';
 
 const owner: LinkOwner = { closing: false, closeByFault: () => {}, resetByFault: () => {} };
 
@@ -31,5 +31,64 @@ describe('fault link sleep', () => {
     await waiting;
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(l.active).toBe(false);
+  });
+});
+
+/** A link whose pipe records what is forwarded (or throws, when `fail` is given). */
+function recordingLink(fail?: Error): { l: FaultLink; sent: { data: string; at: number }[] } {
+  const sent: { data: string; at: number }[] = [];
+  const pipe = {
+    runFrom(_chain: unknown, _index: number, data: Buffer): Promise<void> {
+      if (fail) throw fail;
+      sent.push({ data: data.toString(), at: performance.now() });
+      return DONE;
+    },
+  } as unknown as TcpDirection;
+  return { l: new FaultLink({ direction: 'downstream', pipe, owner }), sent };
+}
+
+describe('fault link forwardAfter', () => {
+  it('forwards the bytes once the wait is over, not before', async () => {
+    const { l, sent } = recordingLink();
+    const started = performance.now();
+    await l.forwardAfter(15.2, Buffer.from('late'));
+    expect(sent.map((s) => s.data)).toEqual(['late']);
+    expect(sent[0]!.at - started).toBeGreaterThanOrEqual(15.2);
+  });
+
+  it('forwards at once, with no promise, when nothing is left to wait', () => {
+    const { l, sent } = recordingLink();
+    expect(l.forwardAfter(0, Buffer.from('now'))).toBe(DONE);
+    expect(l.forwardAfter(-3, Buffer.from('overdue'))).toBe(DONE);
+    expect(sent.map((s) => s.data)).toEqual(['now', 'overdue']);
+  });
+
+  it('lets held bytes go on when the fault is released, after the release itself returns', async () => {
+    const { l, sent } = recordingLink();
+    const started = performance.now();
+    const waiting = l.forwardAfter(60_000, Buffer.from('held'));
+    l.release();
+    expect(sent).toEqual([]);
+    await waiting;
+    expect(sent.map((s) => s.data)).toEqual(['held']);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('rejects, rather than throwing from its timer, when a later stage throws', async () => {
+    const { l } = recordingLink(new Error('stage bug'));
+    await expect(l.forwardAfter(1, Buffer.from('x'))).rejects.toThrow('stage bug');
+  });
+
+  it('ends several waits of one link in the order they are due, and each only once', async () => {
+    const { l, sent } = recordingLink();
+    const all = [
+      l.forwardAfter(12, Buffer.from('b')),
+      l.forwardAfter(4, Buffer.from('a')),
+      l.forwardAfter(20, Buffer.from('c')),
+    ];
+    await Promise.all(all);
+    expect(sent.map((s) => s.data)).toEqual(['a', 'b', 'c']);
+    l.release();
+    expect(sent).toHaveLength(3);
   });
 });

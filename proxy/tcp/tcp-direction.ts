@@ -51,6 +51,8 @@ export class TcpDirection {
   private queue: Item[] = [];
   private head = 0;
   private queuedBytes = 0;
+  /** Bytes of the item the chain is working on, counted in queuedBytes until it is through. */
+  private inFlightBytes = 0;
   private running = false;
   private drainWaiter: (() => void) | undefined;
 
@@ -142,36 +144,55 @@ export class TcpDirection {
       return;
     }
     if (pending === DONE) return;
-    const bytes = item === END ? 0 : item.length;
     this.running = true;
-    this.queuedBytes += bytes;
-    void this.drain(pending, bytes);
+    this.waitForItem(pending, item === END ? 0 : item.length);
   }
 
-  /** Waits for the item in progress, then takes queued items one at a time, each with the chain current when it starts. */
-  private async drain(pending: Promise<void>, bytes: number): Promise<void> {
+  /**
+   * Waits for the item in progress; its bytes count as queued until it is through. A `.then` with
+   * handlers bound once, not an async loop: that cost a generator and two promises per delayed chunk.
+   */
+  private waitForItem(pending: Promise<void>, bytes: number): void {
+    this.inFlightBytes = bytes;
+    this.queuedBytes += bytes;
+    pending.then(this.onItemDone, this.onItemFailed);
+  }
+
+  /** The item in progress is through: takes queued items one at a time, each with the chain current when it starts. */
+  private readonly onItemDone = (): void => {
+    this.queuedBytes -= this.inFlightBytes;
+    this.inFlightBytes = 0;
+    this.maybeResume();
     try {
-      await pending;
-      this.queuedBytes -= bytes;
-      this.maybeResume();
       while (this.head < this.queue.length && !this.owner.closing) {
         const item = this.queue[this.head]!;
         this.queue[this.head++] = END;
+        const bytes = item === END ? 0 : item.data.length;
+        this.queuedBytes -= bytes;
         const done = item === END ? this.runItem(END, 0) : this.runItem(item.data, item.at);
-        if (done !== DONE) await done;
-        if (item !== END) {
-          this.queuedBytes -= item.data.length;
-          this.maybeResume();
+        if (done !== DONE) {
+          this.waitForItem(done, bytes);
+          return;
         }
+        if (bytes > 0) this.maybeResume();
       }
     } catch (err) {
       this.owner.onFaultError(err);
-    } finally {
-      this.queue = [];
-      this.head = 0;
-      this.queuedBytes = 0;
-      this.running = false;
     }
+    this.idle();
+  };
+
+  private readonly onItemFailed = (err: unknown): void => {
+    this.owner.onFaultError(err);
+    this.idle();
+  };
+
+  private idle(): void {
+    this.queue = [];
+    this.head = 0;
+    this.queuedBytes = 0;
+    this.inFlightBytes = 0;
+    this.running = false;
   }
 
   /** Hands bytes to stage `index` (skipping faults removed meanwhile), or writes them out after the last. */

@@ -24,6 +24,11 @@ export interface TcpLink {
    * forwarding more: it resolves once the bytes left this direction (or were dropped on close).
    */
   forward(data: Buffer): Promise<void>;
+  /**
+   * `forward(data)` after at least `ms` (performance.now()): settles as forward's promise does. If
+   * the link stops being active first, the bytes go on at once (dropped if the connection closed).
+   */
+  forwardAfter(ms: number, data: Buffer): Promise<void>;
   /** Passes the end of the stream (a FIN) on, from `onEnd`. */
   end(): Promise<void>;
   /** Closes both sides gracefully; queued bytes not yet forwarded are dropped. */

@@ -22,10 +22,8 @@ export const tcpLatencyFault: FaultDefinition<TcpLatencyParams, TcpFault> = {
       onChunk(chunk, link) {
         const delay = jitterMs > 0 ? Math.max(0, delayMs + (random() * 2 - 1) * jitterMs) : delayMs;
         // Timed from arrival, so chunks that waited behind earlier ones do not add up their delays
-        // (Toxiproxy's pipelining). Already due: forward synchronously, no promise.
-        const wait = chunk.at + delay - performance.now();
-        if (!(wait > 0)) return link.forward(chunk.data);
-        return link.sleep(wait).then(() => link.forward(chunk.data));
+        // (Toxiproxy's pipelining). Already due: forwarded synchronously, no promise.
+        return link.forwardAfter(chunk.at + delay - performance.now(), chunk.data);
       },
     };
     return { scope: 'connection', open: () => session };
