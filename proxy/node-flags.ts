@@ -34,18 +34,13 @@
  * - Without a fixed young generation this flag left it at its largest (2 × 64 MB) and the soak
  *   missed: HTTP RSS +11.6 %.
  *
- * `--incremental-marking-soft-trigger=80 --incremental-marking-hard-trigger=95` (percent of the
- * old generation's limit): a full GC starts when the old generation nears its limit, not whenever
- * the room left under the limit is smaller than the young generation.
- * - That is V8's default rule, against the young generation's total capacity (2 × 64 MB here).
- *   After a full GC the room left is half of what survived plus one semi-space (70–81 MB in
- *   `--trace-incremental-marking`), always smaller, so marking started again as soon as a full GC
- *   ended: one every ~4 s under load, paused 5–15 ms, with incremental marking steps of up to 24 ms
- *   on top, and more of them the longer the process ran.
- * - Two TCP proxies in turns at 9,000 req/s with a 100 ms fault, six 10 s phases each: 10 full GCs
- *   without these flags, 1 with them; median per-phase p99 153.9 ms against 122.0 ms.
- * - Cost: between full GCs the old generation now fills to 80 % of its limit (~1.2 × its live size)
- *   instead of being collected at once.
+ * Measured and not taken: `--incremental-marking-soft-trigger=80 --incremental-marking-hard-trigger=95`
+ * (start marking for a full GC once 80 % of the room the last one left is used, instead of V8's
+ * rule, which with this young generation starts it at once). With the TCP proxy's allocation as it
+ * was, it cut full GCs at 9,000 req/s from 10 to 1 per six 10 s phases (median per-phase p99 153.9
+ * → 122.0 ms). But the HTTP soak then grew 14.9 % (old generation filling with garbage toward the
+ * trigger), and once the TCP delay path allocated less (`FaultLink.forwardAfter`) V8's own rule no
+ * longer ran full GCs back to back: 3 in ~130 s, against 2 with the flags.
  *
  * Measured and not taken: `--single-threaded-gc`. At 3,000 req/s it looked cheaper (phases holding
  * a full GC: p99 108–119 ms against 105–149 ms, few samples), but in the latency bench, same host,
@@ -57,8 +52,6 @@ export const PROXY_NODE_FLAGS = [
   '--max-semi-space-size=64',
   '--heap-growing-percent=50',
   '--no-memory-reducer-favors-memory',
-  '--incremental-marking-soft-trigger=80',
-  '--incremental-marking-hard-trigger=95',
 ] as const;
 
 /** `--no-memory-reducer` → `memory-reducer`; `--min-semi-space-size=16` → `min-semi-space-size`. */
