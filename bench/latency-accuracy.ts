@@ -8,8 +8,8 @@
 // the paced run needs (a 100 ms delay holds rate × 0.1 s requests, each on its own connection);
 // then an open-loop C client (bench/support/paced-client.c) at half of each peak (--load 0.5,0.5w)
 // against the upstream directly, the proxy without a fault, and the proxy with the fault per
-// direction, interleaved over --rounds; each proxy's client keeps its connections from a 5 s
-// warm-up to its last run, so a fault meets traffic on established connections, as in a running
+// direction, interleaved over --rounds; each proxy's client keeps its connections from a warm-up
+// (5 s runs until the proxy has had two GC pauses, at most 30 s) to its last run, so a fault meets traffic on established connections, as in a running
 // service. Added = faulted minus no fault, same rate, same proxy process. Upstream: nginx static
 // file. With --compare-node-args a second proxy process started with those Node/V8 flags runs the
 // same conditions in the same rounds (figures only; verdicts are for the proxy as shipped).
@@ -267,7 +267,7 @@ try {
     `Each mode: peak through the proxy with no fault (\`wrk -t1 -c32 -d5s\`), and again over as many connections as the paced run uses (its share of that second peak is in each heading), then an open-loop C client ` +
       `(bench/support/paced-client.c, \`cc -O2\`) at ${args.rate ? 'the --rate given' : `${args.load} × peak (\`w\`: of the second peak; targets judged at the first load of each kind)`}, ` +
       `${DURATION_SEC} s per run (first ${WARMUP_SEC} s dropped as warm-up), ${ROUNDS} interleaved round(s), samples pooled. ` +
-      "Each proxy's client keeps its connections for all of that proxy's runs, after a 5 s unreported warm-up on them, so faults are applied to traffic on established connections, not in the wake of thousands of new ones; the straight-to-upstream runs use a fresh client each. " +
+      "Each proxy's client keeps its connections for all of that proxy's runs, after an unreported warm-up on them (5 s runs until the proxy has had two GC pauses, the scavenges that copy and promote the new connections' objects; at most 30 s), so faults are applied to traffic on established connections, not in the wake of thousands of new ones; the straight-to-upstream runs use a fresh client each. " +
       "Latency from each request's due time to the last byte of its answer (no coordinated omission). " +
       'Added = with the fault minus without it (same proxy process, same rate); ratio = added ÷ delay.',
     `Diagnostics: client send lag = when a request left minus when it was due (connection waits included); ` +

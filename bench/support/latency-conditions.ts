@@ -100,16 +100,21 @@ function mergeFreeze(a: FreezeStats | undefined, b: FreezeStats): FreezeStats {
 }
 
 /**
- * Length of the unreported warm-up each proxy gets before its first reported run, s: room for the
- * two scavenges (0.5–1 s apart at half of peak) that copy and then promote the new connections'
- * objects.
+ * Length of each unreported warm-up run, s. A proxy gets them until its probe has seen the two
+ * scavenges that copy and then promote the new connections' objects: 0.5–1 s apart in HTTP mode at
+ * half of peak, but ~10 s apart in TCP mode, which allocates ~0.6 KB a request without a fault
+ * (its 64 MB semi-space fills in ~11 s at 9,500 req/s).
  */
 const WARMUP_RUN_SEC = 5;
+/** Most warm-up runs a proxy gets, whatever its probe saw (6 × 5 s). */
+const MAX_WARMUP_RUNS = 6;
+/** Scavenges (GC pauses of any kind) a proxy's warm-up must contain. */
+const WARMUP_GC_PAUSES = 2;
 
 /**
  * Runs every condition per round. A proxy (a condition with a probe) is sent to by one paced client
- * whose connections stay open for all of that proxy's runs, and which first carries a 5 s unreported
- * warm-up: a fault is applied to traffic already flowing on established connections, as on a running
+ * whose connections stay open for all of that proxy's runs, and which first carries an unreported
+ * warm-up (5 s runs until the proxy has had two GC pauses, at most 30 s): a fault is applied to traffic already flowing on established connections, as on a running
  * service, and the proxy's cost of accepting (and, in TCP mode, dialling) thousands of connections
  * (the scavenges that copy and then promote their objects: 20–70 ms each on the 2-core bench
  * machine) is paid before the first reported run instead of inside every one. No forced GC: after
@@ -127,7 +132,12 @@ export async function runConditions(opts: ConditionRunOptions): Promise<Conditio
       if (!c.probe || sessions.has(c.url)) continue;
       const session = openPacedSession(opts.bin, { ...connections, url: c.url });
       sessions.set(c.url, session);
-      await session.run({ ratePerSec, durationSec: WARMUP_RUN_SEC, warmupSec: WARMUP_RUN_SEC });
+      await read(c.probe);
+      let pauses = 0;
+      for (let n = 0; n < MAX_WARMUP_RUNS && pauses < WARMUP_GC_PAUSES; n++) {
+        await session.run({ ratePerSec, durationSec: WARMUP_RUN_SEC, warmupSec: WARMUP_RUN_SEC });
+        pauses += (await read(c.probe)).gcPauses;
+      }
     }
     const runs = opts.conditions.map(() => [] as PacedResult[]);
     const cpus = opts.conditions.map(() => [] as (number | undefined)[]);
