@@ -39,8 +39,10 @@
  * rule, which with this young generation starts it at once). With the TCP proxy's allocation as it
  * was, it cut full GCs at 9,000 req/s from 10 to 1 per six 10 s phases (median per-phase p99 153.9
  * → 122.0 ms). But the HTTP soak then grew 14.9 % (old generation filling with garbage toward the
- * trigger), and once the TCP delay path allocated less (`FaultLink.forwardAfter`) V8's own rule no
- * longer ran full GCs back to back: 3 in ~130 s, against 2 with the flags.
+ * trigger). Once the TCP delay path allocated less (`FaultLink.forwardAfter`), 130 s scratch runs
+ * showed 3 full GCs without the flags against 2 with them, but the latency bench afterwards
+ * (14:33Z, bench/RESULTS.md) had 3–4 per TCP condition (three 10 s runs), where it had 0–1 with them.
+ * A lower trigger (~20 %, ~16 MB of room) is untried: it needs a soak and a latency run.
  *
  * Measured and not taken: `--single-threaded-gc`. At 3,000 req/s it looked cheaper (phases holding
  * a full GC: p99 108–119 ms against 105–149 ms, few samples), but in the latency bench, same host,
