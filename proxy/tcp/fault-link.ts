@@ -41,6 +41,14 @@ function onWaitTimer(wait: Wait): void {
 }
 
 /**
+ * Arms a wait's timer for `ms`. Node keeps timers in whole ms and truncates (a 99.6 ms wait fires at
+ * 99 ms), so waits are rounded up: one timer per wait, not a second one for the last fraction.
+ */
+function armWait(wait: Wait, ms: number): void {
+  wait.timer = setTimeout(onWaitTimer, Math.min(Math.ceil(ms), MAX_TIMER_MS), wait);
+}
+
+/**
  * The link between one connection and one fault acting on it. Knows where in its direction's chain
  * the chunk being processed is, so `forward` continues from the next stage.
  */
@@ -152,25 +160,21 @@ export class FaultLink implements TcpLink {
     if (w.prev === undefined && this.first !== w) return; // released meanwhile
     const left = w.deadline - performance.now();
     if (left > 0) {
-      w.timer = setTimeout(onWaitTimer, Math.min(Math.ceil(left), MAX_TIMER_MS), w);
+      armWait(w, left);
       return;
     }
     this.unlink(w);
     this.finish(w);
   }
 
-  /**
-   * Lists a wait and, for a finite one, arms its timer. Node keeps timers in whole ms and truncates
-   * (a 99.6 ms wait fires at 99 ms), so waits are rounded up: one timer per wait, not a second one
-   * for the last fraction of a ms.
-   */
+  /** Lists a wait and, for a finite one (`ms` > 0), arms its timer. */
   private wait(deadline: number, resolve: (value: void | Promise<void>) => void, ms: number): Wait {
     const w = new Wait(this, deadline, resolve);
     w.prev = this.last;
     if (this.last) this.last.next = w;
     else this.first = w;
     this.last = w;
-    if (ms > 0) w.timer = setTimeout(onWaitTimer, Math.min(Math.ceil(ms), MAX_TIMER_MS), w);
+    if (ms > 0) armWait(w, ms);
     return w;
   }
 
