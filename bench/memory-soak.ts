@@ -6,7 +6,7 @@
 // Growth is measured over --minutes after a --warmup (minutes) of the same load, so start-up, JIT
 // warm-up and the first filling of the proxy's fixed 2 × 64 MB young generation do not count: at
 // 1,000 req/s the TCP proxy allocates ~1 MB a second, so its young generation becomes resident
-// only ~2 minutes in (RSS 217 → 255 MiB from 60 to 180 s, then flat). Each end of the
+// only ~3 minutes in (RSS 217 → 255 MiB from 60 to 180 s, then flat). Each end of the
 // comparison is the median of three 5 s readings, so one GC-timed swing cannot decide it. No GC
 // is forced before those readings: a forced full GC evacuates into fresh pages and itself raises
 // RSS for a while. After the last reading, one forced GC (node --expose-gc) gives the V8 heap in
