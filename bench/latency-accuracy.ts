@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBenchRun } from './support/bench-run.ts';
+import { damonNote, kdamondCpuMs, readDamon } from './support/damon.ts';
 import { buildFreezeWatch, type FreezeWatch, startFreezeWatch } from './support/freeze-watch.ts';
 import { type Condition, runConditions } from './support/latency-conditions.ts';
 import { modeReport, type ProxyRuns, type SoundnessLimits } from './support/latency-report.ts';
@@ -97,6 +98,9 @@ const notes: string[] = [];
 const checks: TargetCheck[] = [];
 let exitCode = 0;
 let freezeWatch: FreezeWatch | undefined;
+// The kernel's own periodic work on the bench's cores, recorded beside the figures it can shift.
+const damonCpuAtStart = kdamondCpuMs();
+const startedAt = performance.now();
 try {
   const bin = buildPacedClient(run.dir);
   // Sees when the proxy's CPU itself does not run (the host's doing, not the proxy's).
@@ -275,6 +279,7 @@ try {
       `proxy loop delay = \`monitorEventLoopDelay\` there, sampled every ${LOOP_PROBE_RESOLUTION_MS} ms (included); ` +
       'GC = V8 pauses seen by a PerformanceObserver there (bench/support/loop-probe.ts, preloaded); ' +
       "CPU frozen = how late a real-time 1 ms sleeper pinned to the proxy's CPU woke, counted when over 5 ms (bench/support/freeze-watch.c): time in which the CPU did not run at all. " +
+      "Waited for its CPU = the proxy's main thread's run-queue wait (Linux schedstat): time it was ready to run while another task (a kernel thread, V8's helpers) had its core. " +
       `A run whose CPU was frozen for ${LIMITS.hostFrozenShare * 100} % of its time or more has its p99 verdicts void. ` +
       "With more than one round, a 'Per round' line gives each round's added p99 on its own (figures only; verdicts are on the pooled samples).",
     '',
@@ -283,6 +288,12 @@ try {
   ].join('\n');
   // Other work on the machine sets the tails: record how busy it was when the runs ended too.
   notes.push(`\`uptime\` at the end: ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
+  const damon = damonNote(
+    readDamon(),
+    kdamondCpuMs() - damonCpuAtStart,
+    (performance.now() - startedAt) / 1_000,
+  );
+  if (damon) notes.push(damon);
   if (args['upstream-connections'])
     notes.push(
       `HTTP proxies ran with upstreamConnections ${args['upstream-connections']} (not the default).`,

@@ -74,6 +74,7 @@ function mergeLoop(a: LoopStats | undefined, b: LoopStats): LoopStats {
     seq: b.seq,
     seconds,
     cpuPercent: (a.cpuPercent * a.seconds + b.cpuPercent * b.seconds) / seconds,
+    cpuWaitMs: a.cpuWaitMs + b.cpuWaitMs,
     delayP50Ms: Math.max(a.delayP50Ms, b.delayP50Ms),
     delayP99Ms: Math.max(a.delayP99Ms, b.delayP99Ms),
     delayMaxMs: Math.max(a.delayMaxMs, b.delayMaxMs),

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LOOP_PROBE_ENV, LOOP_PROBE_NODE_ARGS, LOOP_PROBE_TIMER_ENV, readLoopStats } from './loop-stats.ts';
+import { canPin, pinned } from './processes.ts';
 
 // A child that says "ready", idles, blocks its event loop for BLOCK_MS when it reads a line on
 // stdin, says "blocked", and idles on.
@@ -19,10 +20,12 @@ console.log('ready');
 `;
 
 let child: ChildProcess | undefined;
+let rival: ChildProcess | undefined;
 let dir: string | undefined;
 afterEach(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+  for (const c of [child, rival]) if (c && c.exitCode === null) c.kill('SIGKILL');
   child = undefined;
+  rival = undefined;
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
 });
@@ -91,5 +94,31 @@ console.log('ready');
     expect(stats.gcPauses).toBeGreaterThanOrEqual(3);
     expect(stats.fullGcMaxMs).toBeGreaterThan(0);
     expect(stats.fullGcMaxMs).toBeLessThanOrEqual(stats.gcMaxMs);
+  });
+
+  it('reports how long the main thread waited while another process held its CPU', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'faultline-loop-probe-'));
+    const file = join(dir, 'loop.json');
+    expect(canPin(), 'taskset (util-linux) must be able to pin processes').toBe(true);
+    // Both on CPU 0: while the child spins BLOCK_MS, the scheduler shares that CPU between the two,
+    // so the child waits for about half of it.
+    const [cmd, args] = pinned(0, process.execPath, [...LOOP_PROBE_NODE_ARGS, '-e', CHILD]);
+    child = spawn(cmd, args, {
+      env: { ...process.env, [LOOP_PROBE_ENV]: file },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    await line(child, 'ready');
+    const [rivalCmd, rivalArgs] = pinned(0, process.execPath, [
+      '-e',
+      "console.log('spinning'); for (const end = Date.now() + 5000; Date.now() < end; );",
+    ]);
+    rival = spawn(rivalCmd, rivalArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+    await line(rival, 'spinning');
+    await readLoopStats(child.pid!, file);
+    child.stdin!.write('block\n');
+    await line(child, 'blocked');
+    const shared = await readLoopStats(child.pid!, file);
+    expect(shared.cpuWaitMs).toBeGreaterThan(BLOCK_MS * 0.25);
+    expect(shared.cpuWaitMs).toBeLessThan(shared.seconds * 1_000);
   });
 });

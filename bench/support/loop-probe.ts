@@ -4,7 +4,7 @@
 // bench reads it with readLoopStats (loop-stats.ts). Inert when the variable is not set.
 // Besides loop delay and GC pauses it keeps its own stream of timers as long as the fault's delay
 // (one every TIMER_EVERY_MS): how late they fire is how late a delayed request is released.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { constants, createHistogram, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import {
   LOOP_PROBE_ENV,
@@ -15,6 +15,18 @@ import {
 
 /** How often the probe starts one of its timers, ms (200 a second: cheap next to the load). */
 const TIMER_EVERY_MS = 5;
+
+/**
+ * Run-queue wait of the calling thread so far, ns (the second of schedstat's three figures), read on
+ * the main thread; NaN without schedstat (kernels built without CONFIG_SCHED_INFO, non-Linux).
+ */
+function runQueueWaitNs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[1]);
+  } catch {
+    return Number.NaN;
+  }
+}
 
 const file = process.env[LOOP_PROBE_ENV];
 if (file) {
@@ -42,15 +54,18 @@ if (file) {
   }, TIMER_EVERY_MS).unref();
   let seq = 0;
   let cpu = process.cpuUsage();
+  let waitedNs = runQueueWaitNs();
   let since = performance.now();
   const ms = (ns: number): number => ns / 1e6;
   process.on('SIGUSR2', () => {
     const now = performance.now();
     const used = process.cpuUsage(cpu);
+    const waitNow = runQueueWaitNs();
     const stats: LoopStats = {
       seq: ++seq,
       seconds: (now - since) / 1_000,
       cpuPercent: ((used.user + used.system) / 1_000 / (now - since)) * 100,
+      cpuWaitMs: ms(waitNow - waitedNs),
       delayP50Ms: ms(delay.percentile(50)),
       delayP99Ms: ms(delay.percentile(99)),
       delayMaxMs: ms(delay.max),
@@ -69,6 +84,7 @@ if (file) {
     gcPausesMs = [];
     fullGcPausesMs = [];
     cpu = process.cpuUsage();
+    waitedNs = waitNow;
     since = now;
   });
 }

@@ -17,6 +17,13 @@ export interface LoopStats {
   seconds: number;
   /** CPU time (user + system) ÷ wall time, % of one core. */
   cpuPercent: number;
+  /**
+   * How long the main thread was ready to run while another task had its CPU, ms (Linux
+   * /proc/thread-self/schedstat, second field: run-queue wait); NaN where the kernel keeps no
+   * schedstat. Unlike a frozen CPU, this is the CPU running someone else: a kernel thread, V8's
+   * own helper threads, another process pinned there.
+   */
+  cpuWaitMs: number;
   /** Event-loop delay quantiles, ms, sampled every LOOP_PROBE_RESOLUTION_MS (included). */
   delayP50Ms: number;
   delayP99Ms: number;
