@@ -75,6 +75,7 @@ function mergeLoop(a: LoopStats | undefined, b: LoopStats): LoopStats {
     seconds,
     cpuPercent: (a.cpuPercent * a.seconds + b.cpuPercent * b.seconds) / seconds,
     cpuWaitMs: a.cpuWaitMs + b.cpuWaitMs,
+    preemptions: a.preemptions + b.preemptions,
     delayP50Ms: Math.max(a.delayP50Ms, b.delayP50Ms),
     delayP99Ms: Math.max(a.delayP99Ms, b.delayP99Ms),
     delayMaxMs: Math.max(a.delayMaxMs, b.delayMaxMs),

@@ -157,7 +157,7 @@ export function modeReport(opts: {
         'GC pauses: count / total / longest',
         'of them full GCs: count / longest',
         "proxy's CPU frozen: count / total / longest",
-        'proxy waited for its CPU',
+        'proxy waited for its CPU: total / times preempted',
       ],
       diag,
     ),
@@ -224,6 +224,6 @@ function diagRow(r: ConditionResult): string[] {
     l ? `${l.gcPauses} / ${fmtMs(l.gcTotalMs, 1)} / ${fmtMs(l.gcMaxMs, 1)}` : '—',
     l ? `${l.fullGcPauses} / ${fmtMs(l.fullGcMaxMs, 1)}` : '—',
     r.freeze ? `${r.freeze.freezes} / ${fmtMs(r.freeze.frozenMs, 1)} / ${fmtMs(r.freeze.longestMs, 1)}` : '—',
-    l && Number.isFinite(l.cpuWaitMs) ? fmtMs(l.cpuWaitMs, 1) : '—',
+    l && Number.isFinite(l.cpuWaitMs) ? `${fmtMs(l.cpuWaitMs, 1)} / ${fmtInt(l.preemptions)}` : '—',
   ];
 }

@@ -120,5 +120,6 @@ console.log('ready');
     const shared = await readLoopStats(child.pid!, file);
     expect(shared.cpuWaitMs).toBeGreaterThan(BLOCK_MS * 0.25);
     expect(shared.cpuWaitMs).toBeLessThan(shared.seconds * 1_000);
+    expect(shared.preemptions).toBeGreaterThan(0);
   });
 });

@@ -16,16 +16,28 @@ import {
 /** How often the probe starts one of its timers, ms (200 a second: cheap next to the load). */
 const TIMER_EVERY_MS = 5;
 
-/**
- * Run-queue wait of the calling thread so far, ns (the second of schedstat's three figures), read on
- * the main thread; NaN without schedstat (kernels built without CONFIG_SCHED_INFO, non-Linux).
- */
-function runQueueWaitNs(): number {
-  try {
-    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[1]);
-  } catch {
-    return Number.NaN;
-  }
+/** What the scheduler did to the calling thread so far (read on the main thread). */
+interface SchedCounts {
+  /** Run-queue wait, ns: the second of /proc/thread-self/schedstat's three figures. */
+  waitNs: number;
+  /** Times it was switched out while it could still run: `nonvoluntary_ctxt_switches`. */
+  preempted: number;
+}
+
+/** NaN for what this kernel does not report (schedstat needs CONFIG_SCHED_INFO; non-Linux has neither). */
+function schedCounts(): SchedCounts {
+  const read = (file: string): string | undefined => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const preempted = /nonvoluntary_ctxt_switches:\s*(\d+)/.exec(read('/proc/thread-self/status') ?? '')?.[1];
+  return {
+    waitNs: Number(read('/proc/thread-self/schedstat')?.split(' ')[1] ?? Number.NaN),
+    preempted: preempted === undefined ? Number.NaN : Number(preempted),
+  };
 }
 
 const file = process.env[LOOP_PROBE_ENV];
@@ -54,18 +66,19 @@ if (file) {
   }, TIMER_EVERY_MS).unref();
   let seq = 0;
   let cpu = process.cpuUsage();
-  let waitedNs = runQueueWaitNs();
+  let sched = schedCounts();
   let since = performance.now();
   const ms = (ns: number): number => ns / 1e6;
   process.on('SIGUSR2', () => {
     const now = performance.now();
     const used = process.cpuUsage(cpu);
-    const waitNow = runQueueWaitNs();
+    const schedNow = schedCounts();
     const stats: LoopStats = {
       seq: ++seq,
       seconds: (now - since) / 1_000,
       cpuPercent: ((used.user + used.system) / 1_000 / (now - since)) * 100,
-      cpuWaitMs: ms(waitNow - waitedNs),
+      cpuWaitMs: ms(schedNow.waitNs - sched.waitNs),
+      preemptions: schedNow.preempted - sched.preempted,
       delayP50Ms: ms(delay.percentile(50)),
       delayP99Ms: ms(delay.percentile(99)),
       delayMaxMs: ms(delay.max),
@@ -84,7 +97,7 @@ if (file) {
     gcPausesMs = [];
     fullGcPausesMs = [];
     cpu = process.cpuUsage();
-    waitedNs = waitNow;
+    sched = schedNow;
     since = now;
   });
 }

@@ -18,12 +18,16 @@ export interface LoopStats {
   /** CPU time (user + system) ÷ wall time, % of one core. */
   cpuPercent: number;
   /**
-   * How long the main thread was ready to run while another task had its CPU, ms (Linux
-   * /proc/thread-self/schedstat, second field: run-queue wait); NaN where the kernel keeps no
-   * schedstat. Unlike a frozen CPU, this is the CPU running someone else: a kernel thread, V8's
-   * own helper threads, another process pinned there.
+   * How long the main thread was ready to run but not running, ms (Linux schedstat run-queue wait):
+   * each wake from epoll until it runs, and each time another task (a kernel thread, V8's helper
+   * threads, another process) held its CPU. NaN where the kernel keeps no schedstat.
    */
   cpuWaitMs: number;
+  /**
+   * Times the main thread was switched out while it could still run (nonvoluntary context
+   * switches): another task took its CPU. A frozen CPU does not show here; freeze-watch sees that.
+   */
+  preemptions: number;
   /** Event-loop delay quantiles, ms, sampled every LOOP_PROBE_RESOLUTION_MS (included). */
   delayP50Ms: number;
   delayP99Ms: number;
