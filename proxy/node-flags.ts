@@ -34,15 +34,17 @@
  * - Without a fixed young generation this flag left it at its largest (2 × 64 MB) and the soak
  *   missed: HTTP RSS +11.6 %.
  *
- * Measured and not taken: `--incremental-marking-soft-trigger=80 --incremental-marking-hard-trigger=95`
- * (start marking for a full GC once 80 % of the room the last one left is used, instead of V8's
- * rule, which with this young generation starts it at once). With the TCP proxy's allocation as it
- * was, it cut full GCs at 9,000 req/s from 10 to 1 per six 10 s phases (median per-phase p99 153.9
- * → 122.0 ms). But the HTTP soak then grew 14.9 % (old generation filling with garbage toward the
- * trigger). Once the TCP delay path allocated less (`FaultLink.forwardAfter`), 130 s scratch runs
- * showed 3 full GCs without the flags against 2 with them, but the latency bench afterwards
- * (14:33Z, bench/RESULTS.md) had 3–4 per TCP condition (three 10 s runs), where it had 0–1 with them.
- * A lower trigger (~20 %, ~16 MB of room) is untried: it needs a soak and a latency run.
+ * `--incremental-marking-soft-trigger=20 --incremental-marking-hard-trigger=40` (% of the room the last
+ * full GC left under the old generation's limit): start marking for the next full GC once 20 % of
+ * that room is used, and at once from 40 %.
+ * - V8's own rule starts marking whenever the room is smaller than the young generation (2 × 64 MB
+ *   here), which after a full GC it always is. Under load the TCP proxy's full GCs then came close
+ *   together: 3–4 per condition (three 10 s runs) in the latency bench at 14:33Z; 0–1 with these
+ *   flags at 15:48Z (bench/RESULTS.md). Scratch A/B, 9,000 req/s through a 100 ms fault, 13 × 10 s
+ *   phases each: 0 full GCs against 2.
+ * - 20, not more: at 80/95 they cut TCP's full GCs as well (10 → 1 per six phases) but the HTTP soak
+ *   grew 14.9 %, the old generation filling with garbage toward the trigger. At 20/40: +3.8 % (HTTP)
+ *   and +0.1 % (TCP), against +5.3 % and −0.3 % without.
  *
  * Measured and not taken: `--single-threaded-gc`. At 3,000 req/s it looked cheaper (phases holding
  * a full GC: p99 108–119 ms against 105–149 ms, few samples), but in the latency bench, same host,
@@ -54,6 +56,8 @@ export const PROXY_NODE_FLAGS = [
   '--max-semi-space-size=64',
   '--heap-growing-percent=50',
   '--no-memory-reducer-favors-memory',
+  '--incremental-marking-soft-trigger=20',
+  '--incremental-marking-hard-trigger=40',
 ] as const;
 
 /** `--no-memory-reducer` → `memory-reducer`; `--min-semi-space-size=16` → `min-semi-space-size`. */
