@@ -279,7 +279,7 @@ try {
       `proxy loop delay = \`monitorEventLoopDelay\` there, sampled every ${LOOP_PROBE_RESOLUTION_MS} ms (included); ` +
       'GC = V8 pauses seen by a PerformanceObserver there (bench/support/loop-probe.ts, preloaded); ' +
       "CPU frozen = how late a real-time 1 ms sleeper pinned to the proxy's CPU woke, counted when over 5 ms (bench/support/freeze-watch.c): time in which the CPU did not run at all. " +
-      "Waited for its CPU = the proxy's main thread's run-queue wait (Linux schedstat): time from each wake until it ran, and while another task held its core; times preempted = its involuntary context switches (another task, such as a kernel thread or V8's helpers, took the core). " +
+      "Waited for its CPU = the proxy's main thread's run-queue wait (Linux schedstat): time from each wake until it ran, and while another task held its core; times preempted = its involuntary context switches (another task took the core; the freeze watch wakes there 1,000 times a second, so roughly CPU share × 1,000 a second of them are its). " +
       `A run whose CPU was frozen for ${LIMITS.hostFrozenShare * 100} % of its time or more has its p99 verdicts void. ` +
       "With more than one round, a 'Per round' line gives each round's added p99 on its own (figures only; verdicts are on the pooled samples).",
     '',

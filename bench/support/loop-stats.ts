@@ -25,7 +25,8 @@ export interface LoopStats {
   cpuWaitMs: number;
   /**
    * Times the main thread was switched out while it could still run (nonvoluntary context
-   * switches): another task took its CPU. A frozen CPU does not show here; freeze-watch sees that.
+   * switches): another task took its CPU. In the latency bench most are the freeze watch's: a
+   * real-time sleeper that wakes on that CPU every 1 ms (about CPU share × 1,000 a second).
    */
   preemptions: number;
   /** Event-loop delay quantiles, ms, sampled every LOOP_PROBE_RESOLUTION_MS (included). */
