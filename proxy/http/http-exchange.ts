@@ -1,11 +1,8 @@
-import { type IncomingHttpHeaders, type IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { pipeline, type Readable, type Writable } from 'node:stream';
-import type { Dispatcher } from 'undici';
-import { type ErrorCode, FaultlineError } from '../../protocol/errors.ts';
+import type { Transform } from 'node:stream';
 import type { Cohort } from '../active-fault.ts';
-import type { Logger } from '../listener.ts';
 import type { MetricsSink, Outcome } from '../metrics/metrics-sink.ts';
 import type { RequestFacts } from '../request-match.ts';
 import {
@@ -16,20 +13,12 @@ import {
   runRequestFaults,
   runResponseFaults,
 } from './fault-pipeline.ts';
-import { forwardRequestHeaders, forwardResponseHeaders, type RequestBodyInfo } from './hop-headers.ts';
-import type { FaultResponse, UpstreamHead } from './http-fault.ts';
+import type { FaultResponse } from './http-fault.ts';
+import { type RelayHost, UpstreamRelay } from './upstream-relay.ts';
 
 /** What every exchange of one listener shares; owned by HttpProxyListener. */
-export interface ExchangeHost {
-  readonly proxy: string;
-  readonly upstream: string;
-  readonly dispatcher: Dispatcher;
+export interface ExchangeHost extends RelayHost {
   readonly metrics: MetricsSink;
-  readonly log: Logger;
-  /** How long to wait for the upstream's response head, ms. */
-  readonly headersTimeoutMs: number;
-  /** Longest pause between two body chunks from the upstream, ms. */
-  readonly bodyTimeoutMs: number;
   /** An exchange is held open by a `hold` (timeout fault) and must be closed when its fault goes. */
   holdStarted(ex: HttpExchange): void;
   holdEnded(ex: HttpExchange): void;
@@ -42,25 +31,8 @@ export class ProxyResponse extends ServerResponse<IncomingMessage> {
 }
 
 const NO_IDS: readonly string[] = Object.freeze([]);
-/**
- * How much of a parked response is kept in memory before the upstream is paused, bytes. Small
- * answers are read whole, so their upstream connection goes back to the pool at once instead of
- * being held for the whole delay (a 100 ms downstream delay would otherwise need rate × 0.1 s
- * upstream connections).
- */
-const PARK_BUFFER_BYTES = 64 * 1024;
-const UPSTREAM_TIMEOUT_CODES = new Set([
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
 
 function noop(): void {}
-
-/** Module-level, like wakeFromSleep: the headers timer costs a Timeout and no closure. */
-function onHeadersTimeout(ex: HttpExchange): void {
-  ex.headersTimedOut();
-}
 
 /** Module-level so a sleeping exchange costs a Timeout and no closure. */
 function wakeFromSleep(ex: HttpExchange): void {
@@ -76,43 +48,18 @@ function outcomeOf(status: number): Outcome {
 }
 
 /**
- * One request through the proxy: runs the faults that admit it, forwards it with undici (this
- * object is the dispatch handler, so the clean path allocates no closures), streams the answer
- * back, and reports one metrics record when the client side closes.
+ * One request through the proxy: runs the faults that admit it, forwards it (UpstreamRelay), and
+ * reports one metrics record when the client side closes.
  */
-export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandler, RequestBodyInfo {
-  readonly req: IncomingMessage;
-  readonly res: ProxyResponse;
+export class HttpExchange extends UpstreamRelay<ExchangeHost, Fault> implements PipelineExchange {
   readonly startedAt: number;
-  private readonly host: ExchangeHost;
   facts!: RequestFacts;
   query = '';
   body: Buffer | undefined;
-  ended = false;
-  hasBody = false;
-  contentLength = -1;
   /** Id of the fault whose hook is running; a `hold` belongs to it. */
   holdFaultId: string | undefined;
   acting: readonly Fault[] | undefined;
   cohort: Cohort | undefined;
-  downstream: readonly Fault[] | undefined;
-  forwardBody: Buffer | Readable | null = null;
-  /** The upstream's response head while downstream faults decide. */
-  upstreamHead: UpstreamHead | undefined;
-  private headMessage: string | undefined;
-  private controller: Dispatcher.DispatchController | undefined;
-  private sink: Writable;
-  /** Response chunks that arrived while downstream faults decided; undefined when not deciding. */
-  private pending: Buffer[] | undefined;
-  private pendingBytes = 0;
-  private pendingEnd = false;
-  /** The upstream body was paused because `pending` outgrew PARK_BUFFER_BYTES. */
-  private parkPaused = false;
-  private outcome: Outcome | undefined;
-  /** The proxy gave up on the upstream request (a fault answered, or the client left). */
-  private abandoned = false;
-  /** Kept here: node detaches `req.socket` once the response is done. */
-  private readonly socket: Socket;
   private readonly bytesReadAtStart: number;
   private readonly bytesWrittenAtStart: number;
   private wake: (() => void) | undefined;
@@ -122,18 +69,11 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
   private sleepFrom = 0;
   private resume: Resume | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
-  /** Runs from forwarding until the upstream's response head (or an error) arrives. */
-  private headersTimer: NodeJS.Timeout | undefined;
   private held = false;
-  private awaitingDrain = false;
 
   constructor(host: ExchangeHost, req: IncomingMessage, res: ProxyResponse) {
-    this.host = host;
-    this.req = req;
-    this.res = res;
-    this.sink = res;
+    super(host, req, res);
     this.startedAt = performance.now();
-    this.socket = req.socket;
     this.bytesReadAtStart = this.socket.bytesRead;
     this.bytesWrittenAtStart = this.socket.bytesWritten;
     res.exchange = this;
@@ -154,10 +94,6 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
     } catch (err) {
       this.fail(err);
     }
-  }
-
-  get answered(): boolean {
-    return this.ended || this.res.headersSent;
   }
 
   // ---- fault-facing API (HttpExchangeView) ----
@@ -243,212 +179,12 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
     if (!this.ended) this.res.destroy();
   }
 
-  // ---- forwarding (undici dispatch handler) ----
-
-  forward(): void {
-    const req = this.req;
-    let path = req.url ?? '/';
-    if (path.charCodeAt(0) !== 47 /* '/' */) {
-      // Absolute-form (`GET http://host/x`) as sent to forward proxies; `*` and junk get a 400.
-      try {
-        const u = new URL(path);
-        path = u.pathname + u.search;
-      } catch {
-        this.answerError('INVALID_INPUT', `cannot forward request target ${JSON.stringify(path)}`, 400);
-        return;
-      }
-    }
-    const headers = forwardRequestHeaders(req.rawHeaders, this.socket.remoteAddress, this);
-    const body = this.forwardBody ?? (this.hasBody ? req : null);
-    try {
-      this.host.dispatcher.dispatch(
-        {
-          path,
-          method: req.method as Dispatcher.HttpMethod,
-          headers,
-          body,
-          // Timed here instead (headersTimer): undici's timers for it fire up to ~1 s late.
-          headersTimeout: 0,
-          bodyTimeout: this.host.bodyTimeoutMs,
-        },
-        this,
-      );
-      this.headersTimer = setTimeout(onHeadersTimeout, this.host.headersTimeoutMs, this);
-    } catch (err) {
-      this.answerError('INVALID_INPUT', `cannot forward request: ${(err as Error).message}`, 400);
-    }
+  protected decideResponse(): void {
+    runResponseFaults(this);
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.abandoned || this.ended || this.res.headersSent)
-      controller.abort(new Error('exchange already ended'));
-  }
-
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-    statusMessage?: string,
-  ): void {
-    if (statusCode < 200) return; // 1xx informational heads are not relayed
-    this.clearHeadersTimer();
-    if (this.ended || this.res.headersSent) {
-      controller.abort(new Error('exchange already ended'));
-      return;
-    }
-    const list = forwardResponseHeaders(headers);
-    if (!this.downstream) {
-      this.writeHead(statusCode, statusMessage, list);
-      return;
-    }
-    this.controller = controller;
-    this.upstreamHead = { statusCode, headers: list, receivedAt: performance.now() };
-    this.headMessage = statusMessage;
-    try {
-      runResponseFaults(this);
-    } catch (err) {
-      this.fail(err);
-    }
-  }
-
-  /** ResponseGate: a downstream hook went async; park the upstream body meanwhile. */
-  parkResponse(): void {
-    if (this.pending) return;
-    this.pending = [];
-    this.pendingBytes = 0;
-  }
-
-  /** ResponseGate: every downstream hook said continue. */
-  openResponse(): void {
-    const head = this.upstreamHead!;
-    const pending = this.pending;
-    this.pending = undefined;
-    this.writeHead(head.statusCode, this.headMessage, head.headers);
-    if (pending) for (const chunk of pending) this.sink.write(chunk);
-    if (this.pendingEnd) this.sink.end();
-    else if (this.parkPaused) {
-      this.parkPaused = false;
-      this.controller?.resume();
-    }
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.pending) {
-      // `[chunk]`: a pushed-to empty array reserves 17 slots for the whole delay (usually one chunk).
-      if (this.pending.length === 0) this.pending = [chunk];
-      else this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
-      if (this.pendingBytes > PARK_BUFFER_BYTES && !this.parkPaused) {
-        this.parkPaused = true;
-        controller.pause();
-      }
-      return;
-    }
-    // undici can hand over a few already-parsed chunks after pause(): wait for one drain only.
-    if (!this.sink.write(chunk) && !this.awaitingDrain) {
-      this.awaitingDrain = true;
-      controller.pause();
-      this.sink.once('drain', () => {
-        this.awaitingDrain = false;
-        controller.resume();
-      });
-    }
-  }
-
-  onResponseEnd(): void {
-    // Nothing is left to pause or abort; letting go of undici's controller (it keeps the raw
-    // header buffers) makes a parked exchange much smaller while its delay runs.
-    this.controller = undefined;
-    if (this.pending) this.pendingEnd = true;
-    else this.sink.end();
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.clearHeadersTimer();
-    if (this.ended || this.abandoned) return;
-    const code = (err as { code?: string }).code ?? '';
-    if (this.res.headersSent) {
-      // The upstream broke off mid-response: the client must not take a truncated body as whole.
-      this.outcome = 'upstream_error';
-      this.res.destroy();
-      return;
-    }
-    this.pending = undefined;
-    if (UPSTREAM_TIMEOUT_CODES.has(code)) {
-      this.answerTimeout(code);
-    } else {
-      this.outcome = 'upstream_error';
-      this.answerError(
-        'UPSTREAM_UNAVAILABLE',
-        `upstream ${this.host.upstream} is unavailable: ${err.message}`,
-        502,
-        code,
-      );
-    }
-  }
-
-  private writeHead(statusCode: number, statusMessage: string | undefined, headers: string[]): void {
-    const res = this.res;
-    if (statusMessage) res.writeHead(statusCode, statusMessage, headers);
-    else res.writeHead(statusCode, headers);
-    const throttles = this.downstream && responseThrottles(this);
-    if (throttles) {
-      this.sink = throttles[0]!;
-      pipeline([...throttles, res], noop);
-    }
-  }
-
-  private answerError(code: ErrorCode, message: string, status: number, cause?: string): void {
-    if (this.ended || this.res.headersSent) {
-      this.res.destroy();
-      return;
-    }
-    const details: Record<string, unknown> = { proxy: this.host.proxy, upstream: this.host.upstream };
-    if (cause) details.cause = cause;
-    const body = JSON.stringify(new FaultlineError(code, message, details).toBody());
-    this.res.writeHead(status, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(body),
-    });
-    this.res.end(body);
-  }
-
-  fail(err: unknown): void {
-    if (this.ended) return;
-    this.host.log.error({ proxy: this.host.proxy, err }, 'http fault pipeline failed');
-    this.abortUpstream();
-    this.answerError('INTERNAL', `proxy failed: ${(err as Error)?.message ?? String(err)}`, 500);
-  }
-
-  /**
-   * No response head within headersMs of forwarding (a wait for a free upstream connection
-   * included): answer 504 and give up on the upstream request.
-   */
-  headersTimedOut(): void {
-    this.headersTimer = undefined;
-    if (this.ended || this.abandoned || this.res.headersSent || this.upstreamHead) return;
-    this.abortUpstream();
-    this.answerTimeout('UND_ERR_HEADERS_TIMEOUT');
-  }
-
-  /** The upstream did not answer in time (`cause`: undici's code for which limit): 504. */
-  private answerTimeout(cause: string): void {
-    this.outcome = 'timeout';
-    this.answerError('UPSTREAM_TIMEOUT', `upstream ${this.host.upstream} did not answer in time`, 504, cause);
-  }
-
-  private clearHeadersTimer(): void {
-    if (this.headersTimer) {
-      clearTimeout(this.headersTimer);
-      this.headersTimer = undefined;
-    }
-  }
-
-  private abortUpstream(): void {
-    this.abandoned = true;
-    const c = this.controller;
-    if (c && !c.aborted) c.abort(new Error('exchange ended by the proxy'));
+  protected responseThrottles(): Transform[] | undefined {
+    return responseThrottles(this);
   }
 
   /** The client side closed (response done, reset, or client gone): settle and report once. */
@@ -456,7 +192,7 @@ export class HttpExchange implements PipelineExchange, Dispatcher.DispatchHandle
     if (this.ended) return;
     this.ended = true;
     const res = this.res;
-    res.exchange = undefined;
+    (res as ProxyResponse).exchange = undefined;
     const finished = res.writableFinished;
     if (!finished) this.abortUpstream();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
