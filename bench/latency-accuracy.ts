@@ -2,7 +2,7 @@
 // the HTTP and the TCP proxy, side by side with the same load sent straight to the upstream.
 // Usage: npx node bench/latency-accuracy.ts [--duration 10] [--warmup 2] [--delay-ms 100] [--rounds 1]
 //        [--modes http,tcp] [--directions downstream,upstream] [--load 0.5,0.5w,0.25 | --rate N]
-//        [--no-pin] [--no-write]
+//        [--no-pin] [--no-write] [--no-reference]
 //        [--proxy-node-args="--flag ..."] [--compare-node-args="--flag ..."] [--upstream-connections N]
 // Per mode: peak = wrk -c32 through the proxy with no fault, and again over the connection count
 // the paced run needs (a 100 ms delay holds rate × 0.1 s requests, each on its own connection);
@@ -12,7 +12,10 @@
 // (5 s runs until the proxy has had two GC pauses, at most 30 s) to its last run, so a fault meets traffic on established connections, as in a running
 // service. Added = faulted minus no fault, same rate, same proxy process. Upstream: nginx static
 // file. With --compare-node-args a second proxy process started with those Node/V8 flags runs the
-// same conditions in the same rounds (figures only; verdicts are for the proxy as shipped).
+// same conditions in the same rounds (figures only; verdicts are for the proxy as shipped). Unless
+// --no-reference, a bare Node delayer (bench/fixtures/bare-delayer.ts: setTimeout per chunk or per
+// request, nothing else) with the same flags runs the same conditions in the same rounds too: the
+// tail any Node delayer shows on this host at this load, beside Faultline's (figures only).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -59,6 +62,8 @@ const { values: args } = parseArgs({
     'upstream-connections': { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    /** Skip the bare Node delayer that runs beside the proxy as a reference. */
+    'no-reference': { type: 'boolean', default: false },
   },
 });
 const DURATION_SEC = Number(args.duration);
@@ -76,6 +81,8 @@ const PROXY_NODE_ARGS = args['proxy-node-args'].split(' ').filter(Boolean);
 const COMPARE_NODE_ARGS = args['compare-node-args'].split(' ').filter(Boolean);
 /** Most connections the paced client opens (each costs the TCP proxy two file descriptors). */
 const MAX_CONNECTIONS = 6_000;
+/** How the reference process's rows are labelled. */
+const REFERENCE_NAME = 'bare Node delayer';
 /**
  * When a run's verdicts count: the client sent on time (the p50 verdict needs a punctual median
  * send, ms; the p99 verdict a punctual p99), at most 0.1 % of requests failed, the proxy did not
@@ -107,12 +114,17 @@ try {
   freezeWatch = startFreezeWatch(buildFreezeWatch(run.dir), run.cpus.proxy);
   const upstream = await startNginxStatic({ group: run.group, dir: run.dir, cpu: run.cpus.load });
   const direct = `http://127.0.0.1:${upstream.port}/`;
-  /** A Faultline proxy in its own process with the loop probe preloaded. */
-  const startProxy = async (mode: string, name: string, nodeArgs: readonly string[]) => {
+  /** A Faultline proxy (or the bare delayer) in its own process with the loop probe preloaded. */
+  const startProxy = async (
+    mode: string,
+    name: string,
+    nodeArgs: readonly string[],
+    script = 'faultline-proxy.ts',
+  ) => {
     const file = join(run.dir, `loop-${name}.json`);
     const proxy = await startNodeFixture(
       run.group,
-      'faultline-proxy.ts',
+      script,
       [
         '--mode',
         mode,
@@ -136,15 +148,19 @@ try {
     const other = COMPARE_NODE_ARGS.length
       ? await startProxy(mode, `faultline-${mode}-compare`, COMPARE_NODE_ARGS)
       : undefined;
+    const ref = args['no-reference']
+      ? undefined
+      : await startProxy(mode, `bare-${mode}`, PROXY_NODE_ARGS, 'bare-delayer.ts');
     await runWrk({ url: main.url, connections: 32, durationSec: 1, cpu: run.cpus.load });
     const peak = await runWrk({ url: main.url, connections: 32, durationSec: 5, cpu: run.cpus.load });
     // The compare proxy gets the same 6 s of wrk, so neither process meets the paced load cold.
-    if (other) await runWrk({ url: other.url, connections: 32, durationSec: 6, cpu: run.cpus.load });
-    const proxyConditions = (p: typeof main, suffix: string): Condition[] => [
-      { label: `proxy${suffix}, no fault`, url: p.url, probe: p.probe },
+    for (const p of [other, ref])
+      if (p) await runWrk({ url: p.url, connections: 32, durationSec: 6, cpu: run.cpus.load });
+    const proxyConditions = (p: typeof main, name: string): Condition[] => [
+      { label: `${name}, no fault`, url: p.url, probe: p.probe },
       ...DIRECTIONS.map(
         (direction): Condition => ({
-          label: `proxy${suffix} + ${DELAY_MS} ms fault, ${direction}`,
+          label: `${name} + ${DELAY_MS} ms fault, ${direction}`,
           url: p.url,
           probe: p.probe,
           apply: () =>
@@ -164,8 +180,9 @@ try {
     ];
     const conditions: Condition[] = [
       { label: 'direct to upstream (no proxy)', url: direct },
-      ...proxyConditions(main, ''),
-      ...(other ? proxyConditions(other, ` (${COMPARE_NODE_ARGS.join(' ')})`) : []),
+      ...proxyConditions(main, 'proxy'),
+      ...(other ? proxyConditions(other, `proxy (${COMPARE_NODE_ARGS.join(' ')})`) : []),
+      ...(ref ? proxyConditions(ref, REFERENCE_NAME) : []),
     ];
     // In flight at once ≈ rate × delay; twice that leaves room for jitter in the answers.
     const connectionsFor = (rate: number): number =>
@@ -241,11 +258,13 @@ try {
         },
         onRun: (label, r) => console.log(`${mode} ${label.padEnd(40)} ${summary(r)}`),
       });
-      const group = (at: number, judged: boolean): ProxyRuns => ({
+      const group = (at: number, judged: boolean, reference = false): ProxyRuns => ({
         base: results[at]!,
         faulted: DIRECTIONS.map((direction, i) => ({ direction, result: results[at + 1 + i]! })),
         judged,
+        reference,
       });
+      const per = 1 + DIRECTIONS.length;
       const report = modeReport({
         mode: `${mode} at ${what}`,
         heading:
@@ -256,7 +275,11 @@ try {
           `${judged ? '.' : '; figures only (targets are judged at the first load of each kind).'}`,
         delayMs: DELAY_MS,
         direct: results[0]!,
-        proxies: [group(1, judged), ...(other ? [group(2 + DIRECTIONS.length, false)] : [])],
+        proxies: [
+          group(1, judged),
+          ...(other ? [group(1 + per, false)] : []),
+          ...(ref ? [group(1 + per * (other ? 2 : 1), false, true)] : []),
+        ],
         limits: LIMITS,
       });
       if (report.saturated) exitCode = 1;
@@ -266,6 +289,7 @@ try {
     // The next mode's proxy gets CPU 1 and the upstream to itself.
     await main.proxy.stop();
     await other?.proxy.stop();
+    await ref?.proxy.stop();
   }
   const body = [
     `Each mode: peak through the proxy with no fault (\`wrk -t1 -c32 -d5s\`), and again over as many connections as the paced run uses (its share of that second peak is in each heading), then an open-loop C client ` +
@@ -301,6 +325,11 @@ try {
   notes.push(PROXY_FLAGS_NOTE);
   if (PROXY_NODE_ARGS.length)
     notes.push(`The proxy also ran with \`${PROXY_NODE_ARGS.join(' ')}\` (not the default; these win).`);
+  if (!args['no-reference']) {
+    notes.push(
+      `Rows "${REFERENCE_NAME}" are bench/fixtures/bare-delayer.ts, run in the same rounds with the proxy's flags: a node:net pipe (TCP) or a node:http server with one undici pool (HTTP) that waits setTimeout(${DELAY_MS}) per chunk or per request and does nothing else (no fault chain, metrics, backpressure, and it may be up to 1 ms early). Its tail is what Node and this host give any delayer at this load; figures only, no verdict.`,
+    );
+  }
   if (COMPARE_NODE_ARGS.length) {
     notes.push(
       `Rows marked (${COMPARE_NODE_ARGS.join(' ')}) are a second proxy process started with those flags, run in the same rounds; figures only, no verdict.`,

@@ -97,4 +97,46 @@ describe('latency report verdicts', () => {
     );
     expect(report(0.09).markdown).not.toContain('Per round');
   });
+
+  it("sets the proxy's added latency beside the bare delayer's, and gives the delayer no verdict", () => {
+    // The slowest 2 % at `p99`, so the 99th percentile is that value.
+    const run = (label: string, p50: number, p99: number): ConditionResult => {
+      const r = result(label, p50, p99);
+      r.latenciesMs.fill(p99, 980);
+      return r;
+    };
+    const r = modeReport({
+      mode: 'tcp',
+      heading: 'heading',
+      delayMs: 100,
+      direct: result('direct to upstream (no proxy)', 0.09, 0.2),
+      proxies: [
+        {
+          base: run('proxy, no fault', 0.2, 3),
+          faulted: [{ direction: 'downstream', result: run('proxy + 100 ms fault, downstream', 100.8, 107) }],
+          judged: true,
+        },
+        {
+          base: run('bare Node delayer, no fault', 0.2, 2),
+          faulted: [
+            {
+              direction: 'downstream',
+              result: run('bare Node delayer + 100 ms fault, downstream', 100.1, 105),
+            },
+          ],
+          judged: false,
+          reference: true,
+        },
+      ],
+      limits: LIMITS,
+    });
+    expect(r.markdown).toContain(
+      'Faultline against the bare Node delayer, same load and rounds — downstream: added p99 104.0 ms against ' +
+        '103.0 ms (ours ÷ theirs 1.01), added p50 100.6 ms against 99.9 ms.',
+    );
+    expect(r.checks.map((c) => [c.what, c.met])).toEqual([
+      ['tcp: added p50, downstream', true],
+      ['tcp: added p99, downstream', true],
+    ]);
+  });
 });

@@ -29,6 +29,8 @@ export interface ProxyRuns {
   faulted: { direction: string; result: ConditionResult }[];
   /** Verdicts are given for this proxy (the product as shipped); false = figures only. */
   judged: boolean;
+  /** A bare Node delayer run as the floor: the judged proxy's added latency is compared with its. */
+  reference?: boolean;
 }
 
 export interface ModeReport {
@@ -163,6 +165,7 @@ export function modeReport(opts: {
     ),
     '',
     ...roundLines.flatMap((l) => [l, '']),
+    ...referenceLines(opts.proxies).flatMap((l) => [l, '']),
     ...(reasons.length ? [`Verdicts void: ${[...new Set(reasons)].join('; ')}.`, ''] : []),
   ].join('\n');
   return { markdown, checks, saturated };
@@ -187,6 +190,34 @@ function perRoundLine(p: ProxyRuns): string | undefined {
   const who = p.base.label.replace(/, no fault$/, '');
   const directions = p.faulted.map((f) => f.direction).join(' / ');
   return `Per round, ${who}: added p99 (${directions}) — ${parts.join('; ')}.`;
+}
+
+/**
+ * The judged proxy's added p50 and p99 beside a reference delayer's (same load, same rounds), per
+ * direction: what Faultline adds on top of what any Node delayer gets on this host. Figures only.
+ */
+export function referenceLines(proxies: readonly ProxyRuns[]): string[] {
+  const ours = proxies.find((p) => p.judged) ?? proxies.find((p) => !p.reference);
+  const lines: string[] = [];
+  for (const ref of proxies.filter((p) => p.reference)) {
+    if (!ours) continue;
+    const who = ref.base.label.replace(/, no fault$/, '');
+    const parts = ours.faulted.flatMap(({ direction, result }) => {
+      const theirs = ref.faulted.find((f) => f.direction === direction);
+      if (!theirs) return [];
+      const added = (r: ConditionResult, base: ConditionResult, p: number): number => q(r, p) - q(base, p);
+      const o50 = added(result, ours.base, 0.5);
+      const o99 = added(result, ours.base, 0.99);
+      const t50 = added(theirs.result, ref.base, 0.5);
+      const t99 = added(theirs.result, ref.base, 0.99);
+      return [
+        `${direction}: added p99 ${fmtMs(o99, 1)} against ${fmtMs(t99, 1)} (ours ÷ theirs ${fmtRatio(o99 / t99)}), ` +
+          `added p50 ${fmtMs(o50, 1)} against ${fmtMs(t50, 1)}`,
+      ];
+    });
+    if (parts.length) lines.push(`Faultline against the ${who}, same load and rounds — ${parts.join('; ')}.`);
+  }
+  return lines;
 }
 
 function latencyRow(

@@ -84,4 +84,27 @@ describe('bench peers', () => {
     const res = await fetch(`http://127.0.0.1:${hp.port}/`);
     expect(await res.text()).toBe(STATIC_BODY);
   });
+
+  it('the bare delayer forwards in both modes and delays the direction it is told to, until reset', async () => {
+    for (const mode of ['tcp', 'http']) {
+      const bare = await startNodeFixture(
+        group,
+        'bare-delayer.ts',
+        ['--mode', mode, '--upstream', `127.0.0.1:${upstreamPort}`],
+        { name: `bare-${mode}` },
+      );
+      const url = `http://127.0.0.1:${bare.port}/`;
+      expect(await (await fetch(url)).text(), mode).toBe(STATIC_BODY);
+      for (const direction of ['downstream', 'upstream']) {
+        await bare.request({ op: 'apply', spec: { id: 'b', direction, params: { delayMs: 50 } } });
+        const slow = await runWrk({ url, connections: 1, durationSec: 1 });
+        expect(slow.p50Us, `${mode} ${direction}`).toBeGreaterThanOrEqual(49_000);
+        expect(slow.socketErrors + slow.non2xx, `${mode} ${direction}`).toBe(0);
+        await bare.request({ op: 'reset' });
+      }
+      const fast = await runWrk({ url, connections: 1, durationSec: 1 });
+      expect(fast.p50Us, mode).toBeLessThan(25_000);
+      await bare.stop();
+    }
+  });
 });
