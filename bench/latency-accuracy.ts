@@ -153,7 +153,7 @@ try {
       : await startProxy(mode, `bare-${mode}`, PROXY_NODE_ARGS, 'bare-delayer.ts');
     await runWrk({ url: main.url, connections: 32, durationSec: 1, cpu: run.cpus.load });
     const peak = await runWrk({ url: main.url, connections: 32, durationSec: 5, cpu: run.cpus.load });
-    // The compare proxy gets the same 6 s of wrk, so neither process meets the paced load cold.
+    // The compare proxy and the bare delayer get the same 6 s of wrk, so none meets the paced load cold.
     for (const p of [other, ref])
       if (p) await runWrk({ url: p.url, connections: 32, durationSec: 6, cpu: run.cpus.load });
     const proxyConditions = (p: typeof main, name: string): Condition[] => [

@@ -196,7 +196,7 @@ function perRoundLine(p: ProxyRuns): string | undefined {
  * The judged proxy's added p50 and p99 beside a reference delayer's (same load, same rounds), per
  * direction: what Faultline adds on top of what any Node delayer gets on this host. Figures only.
  */
-export function referenceLines(proxies: readonly ProxyRuns[]): string[] {
+function referenceLines(proxies: readonly ProxyRuns[]): string[] {
   const ours = proxies.find((p) => p.judged) ?? proxies.find((p) => !p.reference);
   const lines: string[] = [];
   for (const ref of proxies.filter((p) => p.reference)) {
