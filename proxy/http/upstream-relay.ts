@@ -46,6 +46,7 @@ function onHeadersTimeout(relay: UpstreamRelay<RelayHost, unknown>): void {
  * dispatch handler, so the clean path allocates no closures), streams the answer back, parks the
  * answer while downstream faults decide on its head, and answers 400/502/504 itself when the
  * request cannot be forwarded or the upstream fails. HttpExchange adds the faults' side.
+ * `H`: what the owning listener provides; `F`: the type of a fault in `downstream`.
  */
 export abstract class UpstreamRelay<H extends RelayHost, F>
   implements Dispatcher.DispatchHandler, RequestBodyInfo
