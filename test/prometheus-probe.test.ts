@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProbe } from '../controller/engine/probes/create-probe.ts';
 import type { ProbeSample } from '../controller/engine/probes/probe.ts';
 import { evaluateTolerance } from '../controller/engine/tolerance/evaluate-tolerance.ts';
-import { Probe, Tolerance } from '../protocol/experiment.ts';
+import { Probe } from '../protocol/experiment-probes.ts';
+import { Tolerance } from '../protocol/experiment-tolerance.ts';
 import { type ProxyServer, startProxyServer } from '../proxy/proxy-server.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Target } from '../../protocol/experiment.ts';
+import { Target } from '../../protocol/experiment-method.ts';
 import type { AgentInfo } from '../dispatch/agent-hub.ts';
 import {
   type AgentTargets,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type AgentTarget, actsOn, targetKind } from '../../protocol/agent-wire.ts';
-import type { Target } from '../../protocol/experiment.ts';
+import type { Target } from '../../protocol/experiment-method.ts';
 import { seededRandom } from '../../protocol/seeded-random.ts';
 import type { AgentInfo } from '../dispatch/agent-hub.ts';
 import { abortableSleep } from './abortable-sleep.ts';

@@ -1,4 +1,4 @@
-import type { Probe as ProbeSpec } from '../../protocol/experiment.ts';
+import type { Probe as ProbeSpec } from '../../protocol/experiment-probes.ts';
 import type { ProbeCheck } from '../../protocol/verdict.ts';
 import { createProbe } from './probes/create-probe.ts';
 import type { Probe, ProbeSample } from './probes/probe.ts';

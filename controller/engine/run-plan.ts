@@ -1,6 +1,8 @@
 import type { AgentTarget } from '../../protocol/agent-wire.ts';
 import { FaultlineError } from '../../protocol/errors.ts';
-import type { Experiment, FaultStep, Guard, Target } from '../../protocol/experiment.ts';
+import type { Experiment } from '../../protocol/experiment.ts';
+import type { Guard } from '../../protocol/experiment-guards.ts';
+import type { FaultStep, Target } from '../../protocol/experiment-method.ts';
 import type { FaultExecutor, FaultRequest, FaultTarget, UndoRecipe } from '../dispatch/fault-executor.ts';
 import type { AgentChoice } from './agent-selection.ts';
 

@@ -1,4 +1,4 @@
-import type { BudgetGuard } from '../../../protocol/experiment.ts';
+import type { BudgetGuard } from '../../../protocol/experiment-guards.ts';
 import type { WindowReport } from '../../../protocol/proxy.ts';
 import { reportBreach } from '../breach.ts';
 import type { RunContext } from '../run-context.ts';

@@ -1,4 +1,4 @@
-import type { ProbeGuard } from '../../../protocol/experiment.ts';
+import type { ProbeGuard } from '../../../protocol/experiment-guards.ts';
 import { reportBreach } from '../breach.ts';
 import type { Baselines } from '../hypothesis.ts';
 import { ProbeChecker } from '../probe-checker.ts';

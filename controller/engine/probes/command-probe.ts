@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { z } from 'zod';
-import type { CommandProbe as CommandProbeSpec } from '../../../protocol/experiment.ts';
+import type { CommandProbe as CommandProbeSpec } from '../../../protocol/experiment-probes.ts';
 import { describeError, elapsedMs, MAX_CAPTURE_BYTES, type Probe, type ProbeSample } from './probe.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { FaultlineError } from '../../../protocol/errors.ts';
-import type { Probe as ProbeSpec } from '../../../protocol/experiment.ts';
+import type { Probe as ProbeSpec } from '../../../protocol/experiment-probes.ts';
 import { createCommandProbe } from './command-probe.ts';
 import { createHttpProbe } from './http-probe.ts';
 import type { Probe, ProbeContext } from './probe.ts';

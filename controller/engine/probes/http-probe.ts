@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import type { z } from 'zod';
-import type { HttpProbe as HttpProbeSpec } from '../../../protocol/experiment.ts';
+import type { HttpProbe as HttpProbeSpec } from '../../../protocol/experiment-probes.ts';
 import {
   describeError,
   elapsedMs,

@@ -1,4 +1,4 @@
-import type { ProbeKind } from '../../../protocol/experiment.ts';
+import type { ProbeKind } from '../../../protocol/experiment-probes.ts';
 import type { TrafficStats, WindowReport } from '../../../protocol/proxy.ts';
 
 /**

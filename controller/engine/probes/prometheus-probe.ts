@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import type { z } from 'zod';
-import type { PrometheusProbe as PrometheusProbeSpec } from '../../../protocol/experiment.ts';
+import type { PrometheusProbe as PrometheusProbeSpec } from '../../../protocol/experiment-probes.ts';
 import { describeError, elapsedMs, type Probe, type ProbeSample, withTimeout } from './probe.ts';
 
 type QueryAnswer =

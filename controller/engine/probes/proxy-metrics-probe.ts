@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import type { z } from 'zod';
-import type { ProxyMetricsProbe as ProxyMetricsProbeSpec } from '../../../protocol/experiment.ts';
+import type { ProxyMetricsProbe as ProxyMetricsProbeSpec } from '../../../protocol/experiment-probes.ts';
 import { type TrafficStats, WindowReport } from '../../../protocol/proxy.ts';
 import { describeError, elapsedMs, type Probe, type ProbeSample, withTimeout } from './probe.ts';
 

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import type { z } from 'zod';
-import type { TcpProbe as TcpProbeSpec } from '../../../protocol/experiment.ts';
+import type { TcpProbe as TcpProbeSpec } from '../../../protocol/experiment-probes.ts';
 import { parseHostPort } from '../../../protocol/host-port.ts';
 import { describeError, elapsedMs, type Probe, type ProbeSample } from './probe.ts';
 

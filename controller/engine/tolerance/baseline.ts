@@ -1,4 +1,4 @@
-import type { Tolerance } from '../../../protocol/experiment.ts';
+import type { Tolerance } from '../../../protocol/experiment-tolerance.ts';
 import type { ProbeSample } from '../probes/probe.ts';
 import { QUANTILES, quantileSorted } from '../stats/sliding-window.ts';
 import { checkSample } from './sample-checks.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tolerance } from '../../../protocol/experiment.ts';
+import { Tolerance } from '../../../protocol/experiment-tolerance.ts';
 import type { ProbeSample } from '../probes/probe.ts';
 import { captureBaseline } from './baseline.ts';
 import { evaluateTolerance } from './evaluate-tolerance.ts';

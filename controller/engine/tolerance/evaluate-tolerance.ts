@@ -1,4 +1,4 @@
-import type { Tolerance } from '../../../protocol/experiment.ts';
+import type { Tolerance } from '../../../protocol/experiment-tolerance.ts';
 import type { ProbeCheck } from '../../../protocol/verdict.ts';
 import type { ProbeSample } from '../probes/probe.ts';
 import type { Baseline } from './baseline.ts';

@@ -1,4 +1,4 @@
-import type { ProbeGuard } from '../../../protocol/experiment.ts';
+import type { ProbeGuard } from '../../../protocol/experiment-guards.ts';
 
 /** Where a guard stands after one more probe result. */
 export interface FailureCount {

@@ -1,4 +1,4 @@
-import type { Limit } from '../../../protocol/experiment.ts';
+import type { Limit } from '../../../protocol/experiment-tolerance.ts';
 
 /** A limit resolved to a number, and how to say it in a reason (`300` or `360 (1.2x baseline 300)`). */
 export type ResolvedLimit = { value: number; text: string } | { error: string };

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { JSONPath } from 'jsonpath-plus';
-import type { Tolerance } from '../../../protocol/experiment.ts';
+import type { Tolerance } from '../../../protocol/experiment-tolerance.ts';
 import type { ProbeSample } from '../probes/probe.ts';
 import type { Baseline } from './baseline.ts';
 import { fmt, resolveLimit } from './limit.ts';
