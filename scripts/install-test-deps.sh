@@ -16,6 +16,9 @@ PACKAGES=(
   procps         # ps, pgrep, free
   docker.io      # a real Docker engine (dockerd) for container-fault tests
   busybox-static # root filesystem of the test image, built with `docker import`
+  gcc            # `cc` builds bench/support's C load client and freeze watch (their tests run in the suite)
+  libc6-dev      # headers and crt files for that build
+  python3-venv   # a private venv for moto_server when the machine has none (below)
   ca-certificates
 )
 
@@ -72,11 +75,19 @@ fi
 # machine without one fails loudly at this step rather than in the middle of the suite.
 bash scripts/start-dockerd.sh
 
+# The AWS drill tests need moto 5.x's server. These machines have it preinstalled; elsewhere it
+# goes into a private venv (Debian 12's system Python refuses `pip install`, PEP 668) and is
+# linked onto PATH. Where PyPI is not reachable this step fails and says so.
+moto_venv=/opt/faultline/moto
 if ! command -v moto_server >/dev/null 2>&1; then
-  log "ERROR: moto_server is not on PATH." >&2
-  log "The AWS drill tests need moto 5.x's server (preinstalled on these machines)." >&2
-  log "Elsewhere install it with: pip install 'moto[server]'  (PyPI is not reachable here)." >&2
-  exit 1
+  log "moto_server is not on PATH; installing 'moto[server]>=5,<6' into $moto_venv"
+  if python3 -m venv "$moto_venv" && "$moto_venv/bin/pip" install -q 'moto[server]>=5,<6'; then
+    ln -sf "$moto_venv/bin/moto_server" /usr/local/bin/moto_server
+  else
+    log "ERROR: could not install moto_server (is PyPI reachable?)." >&2
+    log "Install it by hand with: pip install 'moto[server]'  and re-run." >&2
+    exit 1
+  fi
 fi
 log "moto_server: $(command -v moto_server)"
 
