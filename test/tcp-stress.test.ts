@@ -98,16 +98,19 @@ describe('tcp proxy under churning faults', () => {
       }
     })();
 
-    // The stream: counters in writes of uneven size, with pauses so faults flip mid-stream.
-    const all = Buffer.alloc(TOTAL_BYTES);
-    for (let i = 0; i < COUNTERS; i++) all.writeUInt32BE(i, i * 4);
-    let off = 0;
-    while (off < TOTAL_BYTES) {
-      const size = Math.min(TOTAL_BYTES - off, 1 + Math.floor(random() * 1000));
-      const piece = all.subarray(off, off + size);
-      sent.update(piece);
-      off += size;
-      if (!socket.write(piece)) await new Promise((r) => socket.once('drain', r));
+    // The stream: each numbered chunk is its own socket.write (65,536 writes), in bursts of uneven
+    // length with a 1 ms pause between them, so faults flip mid-stream many times.
+    let chunk = 0;
+    while (chunk < COUNTERS) {
+      const burst = Math.min(COUNTERS - chunk, 1 + Math.floor(random() * 250));
+      let writable = true;
+      for (const end = chunk + burst; chunk < end; chunk++) {
+        const piece = Buffer.allocUnsafe(4);
+        piece.writeUInt32BE(chunk, 0);
+        sent.update(piece);
+        writable = socket.write(piece);
+      }
+      if (!writable) await new Promise((r) => socket.once('drain', r));
       await delay(1);
     }
 
