@@ -267,18 +267,38 @@ function render(configs: Config[], results: Map<string, Measured>): { body: stri
     ['req/s ratio (ours ÷ theirs)', ...theirs.map((t) => t.label)],
     ours.map((o) => [o.label, ...theirs.map((t) => fmtRatio(rows.get(o.key)!.rps / rows.get(t.key)!.rps))]),
   );
+  // Added latency (over direct, at c1) as ours ÷ theirs; a peer that added nothing measurable has no ratio.
+  const addedRatio = (o: Row, t: Row, pick: (r: Row) => number): string => {
+    const theirsAdded = pick(t) - pick(direct);
+    return theirsAdded > 0 ? fmtRatio((pick(o) - pick(direct)) / theirsAdded) : '—';
+  };
+  const addedTable = markdownTable(
+    ['added latency ratio, c1 (ours ÷ theirs), p50 / p99', ...theirs.map((t) => t.label)],
+    ours.map((o) => {
+      const mine = rows.get(o.key)!;
+      return [
+        o.label,
+        ...theirs.map((t) => {
+          const other = rows.get(t.key)!;
+          return `${addedRatio(mine, other, (r) => r.c1p50)} / ${addedRatio(mine, other, (r) => r.c1p99)}`;
+        }),
+      ];
+    }),
+  );
   const checks = targets(results, rows, direct);
   const body = [
     `Medians over ${ROUNDS} interleaved rounds; each round: \`wrk -t1 -c${CONNECTIONS} -d${DURATION_SEC}s --latency\` ` +
       `for throughput, then \`wrk -t1 -c1 -d${LATENCY_DURATION_SEC}s --latency\` for per-hop latency, ` +
       "with the peer moved onto the load generator's CPU for that run (hops by context switch, not by " +
       'wake-ups across CPUs). "added" = this peer minus direct, at c1. ' +
-      'The ratio table divides medians; the req/s targets take the median of per-round ratios (both peers ' +
+      'The ratio tables divide medians (below 1 is better for added latency, above 1 for req/s); the req/s targets take the median of per-round ratios (both peers ' +
       "of a pair run in the same round, the fault pairs back to back), with each round's ratio beside it.",
     '',
     table,
     '',
     ratioTable,
+    '',
+    addedTable,
     '',
     targetsTable(checks),
   ].join('\n');
