@@ -38,13 +38,15 @@ const { values: args } = parseArgs({
 const BASELINE_SEC = Math.round(Number(args.warmup) * 60);
 /** The measured window, s: the target is about 10 minutes of it. */
 const MEASURED_SEC = Math.round(Number(args.minutes) * 60);
-const DURATION_SEC = BASELINE_SEC + MEASURED_SEC;
+/** RSS sampling period, ms. */
+const SAMPLE_MS = 5_000;
+// Three readings past the measured window, so the end's median lies a full --minutes after the
+// baseline's first reading.
+const DURATION_SEC = BASELINE_SEC + MEASURED_SEC + (4 * SAMPLE_MS) / 1_000;
 const CONNECTIONS = Number(args.connections);
 /** Requests per second per proxy, over all its connections. */
 const RATE = Number(args.rate);
 const MODES = args.modes.split(',').map((m) => m.trim()) as ('http' | 'tcp')[];
-/** RSS sampling period, ms. */
-const SAMPLE_MS = 5_000;
 
 interface Reading {
   tSec: number;
@@ -129,7 +131,8 @@ try {
       s.samples.findIndex((x) => x.tSec >= BASELINE_SEC),
     );
     const base = median3(s.samples.slice(fromIdx, fromIdx + 3));
-    const end = median3(s.samples.slice(-3));
+    const endIdx = s.samples.findIndex((x) => x.tSec >= s.samples[fromIdx]!.tSec + MEASURED_SEC);
+    const end = median3(endIdx < 0 ? s.samples.slice(-3) : s.samples.slice(endIdx, endIdx + 3));
     checks.push({
       what: `${s.mode} proxy RSS growth, t≈${base.tSec} s → t≈${end.tSec} s (medians of 3 readings)`,
       measured: pct(base.rss, end.rss),
@@ -190,7 +193,7 @@ try {
       `${DURATION_SEC} s; 50 % of requests (HTTP) or connections (TCP) under a 0 ms latency fault. ` +
       `RSS of each proxy child from /proc every ${SAMPLE_MS / 1_000} s; growth compares medians of three ` +
       `readings at the baseline (after ${BASELINE_SEC} s of load: start-up, JIT warm-up and the first filling ` +
-      'of the fixed young generation) and at the end. V8 heap in use after one forced GC at the end (after ' +
+      `of the fixed young generation) and ${MEASURED_SEC} s later. V8 heap in use after one forced GC at the end (after ` +
       'the last RSS reading) shows whether JavaScript objects pile up; RSS also holds pages V8 keeps.',
     '',
     summary,
