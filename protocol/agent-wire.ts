@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.ts';
+import { MAX_LEASE_MS } from './lease.ts';
 
 /**
  * Messages between an agent and the controller's hub, one JSON object per WebSocket text frame,
@@ -68,7 +69,7 @@ export const WireError = z.strictObject({
 });
 export type WireError = z.infer<typeof WireError>;
 
-const LeaseMs = z.number().int().positive().max(3_600_000);
+const LeaseMs = z.number().int().positive().max(MAX_LEASE_MS);
 const RequestId = z.string().min(1).max(128);
 
 // ---- agent → hub ----

@@ -136,7 +136,12 @@ export function checkReferences(input: unknown, options: ExperimentParseOptions 
     }
     const agentTarget = obj(obj(targets[target])?.agents) === undefined ? undefined : obj(targets[target]);
     if (agentTarget) checkAgentStep(step, path, target, agentTarget, options, issues);
-    else checkParams(step, path, proxies.get(proxyOfTarget(target) ?? ''), options, issues);
+    else {
+      const proxy = proxyOfTarget(target) ?? '';
+      const mode = proxies.get(proxy);
+      if (mode === 'tcp') checkTcpStep(step, path, proxy, issues);
+      checkParams(step, path, mode, options, issues);
+    }
   }
 
   list(spec.guards).forEach((raw, i) => {
@@ -196,6 +201,20 @@ function checkParams(
   const result = schema.safeParse(params);
   if (!result.success)
     issues.push(...explainZodIssues(result.error.issues, schema, params, [...path, 'params']));
+}
+
+/** Keys a TCP proxy cannot honour: it sees connections, not requests (the proxy refuses them too). */
+const HTTP_ONLY_STEP_KEYS = ['match', 'cohort'] as const;
+
+function checkTcpStep(step: Obj, path: IssuePath, proxy: string, issues: ExperimentIssue[]): void {
+  for (const key of HTTP_ONLY_STEP_KEYS) {
+    if (!Object.hasOwn(step, key)) continue;
+    issues.push({
+      path: [...path, key],
+      message: `\`${key}\` applies to HTTP-mode proxies only; proxy "${proxy}" is in tcp mode`,
+      at: 'key',
+    });
+  }
 }
 
 /**

@@ -177,6 +177,35 @@ describe('experiment schema', () => {
     expect(seen).toEqual(['http/latency', 'http/latncy']);
   });
 
+  it('refuses match and cohort on a step whose target is a tcp proxy, and keeps them for http', () => {
+    const exp = minimal();
+    exp.spec.proxies[0].mode = 'tcp';
+    exp.spec.method[0].match = { methods: ['GET'] };
+    exp.spec.method[0].cohort = { header: 'x-user' };
+    expect(issuesOf(exp)).toEqual([
+      {
+        path: 'spec.method.0.match',
+        message: '`match` applies to HTTP-mode proxies only; proxy "p" is in tcp mode',
+        at: 'key',
+      },
+      {
+        path: 'spec.method.0.cohort',
+        message: '`cohort` applies to HTTP-mode proxies only; proxy "p" is in tcp mode',
+        at: 'key',
+      },
+    ]);
+    exp.spec.proxies[0].mode = 'http';
+    expect(parseExperimentObject(exp).ok).toBe(true);
+  });
+
+  it('refuses a fault lease longer than an hour', () => {
+    const exp = minimal();
+    exp.spec.settings = { leaseMs: 3_600_001 };
+    expect(issuesOf(exp).map((i) => i.path)).toEqual(['spec.settings.leaseMs']);
+    exp.spec.settings = { leaseMs: 3_600_000 };
+    expect(parseExperimentObject(exp).ok).toBe(true);
+  });
+
   it('rejects a probe with two kinds, pointing at the second', () => {
     const exp = minimal();
     exp.spec.hypothesis.probes[0].tcp = { address: '127.0.0.1:5432' };

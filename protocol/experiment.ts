@@ -5,6 +5,7 @@ import { type ExperimentIssue, explainZodIssues } from './experiment-issues.ts';
 import { MethodStep, RampUp, Target } from './experiment-method.ts';
 import { CommandProbe, HttpProbe, Probe } from './experiment-probes.ts';
 import { checkReferences, type ExperimentParseOptions } from './experiment-references.ts';
+import { MAX_LEASE_MS } from './lease.ts';
 import { ProxyConfig } from './proxy.ts';
 
 /**
@@ -46,8 +47,8 @@ export const Traffic = z.strictObject({
 export type Traffic = z.infer<typeof Traffic>;
 
 export const Settings = z.strictObject({
-  /** Lease in ms of every fault; renewed while the run lives. Default 5000. */
-  leaseMs: z.number().int().min(100).default(5000),
+  /** Lease in ms of every fault; renewed while the run lives. Default 5000, at most 1 hour. */
+  leaseMs: z.number().int().min(100).max(MAX_LEASE_MS).default(5000),
   /** How often steady-state probes run. Default 1s. */
   probeInterval: DurationAtLeast(100).default(1000),
   /** Seed for every random choice of the run. Random when absent. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ProxyConfig, ProxyFaultSpec, ProxyPatch } from './proxy.ts';
+import { MAX_LEASE_MS } from './lease.ts';
+import { ProxyConfig, ProxyFaultSpec, ProxyPatch, RenewRequest } from './proxy.ts';
 
 describe('proxy wire shapes', () => {
   it('fills a new proxy with the tcp mode, no labels and enabled', () => {
@@ -25,5 +26,14 @@ describe('proxy wire shapes', () => {
       percent: 100,
       params: {},
     });
+  });
+
+  it("caps a fault lease and a renewal at an hour, which stays under Node timers' 2^31-1 ms", () => {
+    expect(MAX_LEASE_MS).toBeLessThan(2 ** 31 - 1);
+    expect(ProxyFaultSpec.safeParse({ type: 'latency', leaseMs: MAX_LEASE_MS }).success).toBe(true);
+    const long = ProxyFaultSpec.safeParse({ type: 'latency', leaseMs: MAX_LEASE_MS + 1 });
+    expect(long.error?.issues[0]?.message).toMatch(/at most 3600000 ms \(1 hour\)/);
+    expect(RenewRequest.safeParse({ leaseMs: MAX_LEASE_MS + 1 }).success).toBe(false);
+    expect(RenewRequest.safeParse({ leaseMs: 0 }).success).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_LEASE_MS } from './lease.ts';
 
 /**
  * Wire shapes of the fault-injecting proxy's own admin API. The controller and the engine
@@ -108,6 +109,12 @@ export const CohortRule = z.strictObject({
 });
 export type CohortRule = z.infer<typeof CohortRule>;
 
+// For a proxy fault that should stay until reverted, `leaseMs: 0`.
+const leaseLimit = `must be at most ${MAX_LEASE_MS} ms (1 hour); renew the lease to keep the fault longer, or use 0 for no lease`;
+
+/** A lease, ms; 0 = none. At most MAX_LEASE_MS. */
+const LeaseMs = z.number().int().nonnegative().max(MAX_LEASE_MS, `leaseMs ${leaseLimit}`);
+
 export const FaultId = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected 1-128 of A-Z a-z 0-9 _ . : -');
 
 /** A fault as applied to one proxy through the admin API. `params` are checked by the fault type's own schema. */
@@ -123,14 +130,19 @@ export const ProxyFaultSpec = z.strictObject({
    * Default 100.
    */
   percent: z.number().min(0).max(100).default(100),
+  /** HTTP mode only: a TCP proxy sees no requests, so applying it to one is refused. */
   match: FaultMatch.optional(),
+  /** HTTP mode only, like `match`. */
   cohort: CohortRule.optional(),
   /** Seed for the sampling decisions, so a run can be reproduced. Random when absent. */
   seed: z.number().int().nonnegative().optional(),
   /** Most requests (HTTP) or connections (TCP) affected at the same time; more pass clean. */
   maxConcurrent: z.number().int().positive().optional(),
-  /** Lease in ms: the fault is removed on its own unless renewed in time. 0 = no lease. Default 15000. */
-  leaseMs: z.number().int().nonnegative().default(15_000),
+  /**
+   * Lease in ms: the fault is removed on its own unless renewed in time. 0 = no lease. Default 15000;
+   * at most MAX_LEASE_MS (1 hour).
+   */
+  leaseMs: LeaseMs.default(15_000),
 });
 export type ProxyFaultSpec = z.infer<typeof ProxyFaultSpec>;
 export type ProxyFaultSpecInput = z.input<typeof ProxyFaultSpec>;
@@ -147,7 +159,8 @@ export const ProxyFaultView = ProxyFaultSpec.extend({
 });
 export type ProxyFaultView = z.infer<typeof ProxyFaultView>;
 
-export const RenewRequest = z.strictObject({ leaseMs: z.number().int().positive().optional() });
+/** A renewal; `leaseMs` (1 ms to MAX_LEASE_MS) re-arms with a new lease, else the fault's own is used. */
+export const RenewRequest = z.strictObject({ leaseMs: LeaseMs.positive().optional() });
 
 /** Quantiles in ms and error rate (0-1) over a window, for one slice of traffic. */
 export const TrafficStats = z.object({

@@ -60,7 +60,9 @@ export class ActiveFault<B = unknown> {
 
   /**
    * Decides whether this fault acts on one request (pass its facts) or one connection (none).
-   * When it returns true the caller must call `release()` once the exchange ends.
+   * When it returns true the caller must call `release()` once the exchange ends. A connection has
+   * no facts and no cohort; the FaultStore refuses `match` and `cohort` on TCP proxies, which is why
+   * they need no handling here.
    */
   admit(facts?: RequestFacts, cohort?: Cohort): boolean {
     if (facts && !this.matcher(facts)) return false;

@@ -7,12 +7,33 @@ import {
   type ProxyFaultSpecInput,
   type ProxyFaultView,
   type ProxyMode,
+  RenewRequest,
 } from '../protocol/proxy.ts';
 import { randomSeed } from '../protocol/seeded-random.ts';
 import { ActiveFault } from './active-fault.ts';
 import { faultRegistry } from './faults/registry.ts';
 
 const NO_FAULTS: readonly ActiveFault[] = Object.freeze([]);
+
+/** Spec fields that act per HTTP request; a TCP proxy never sees methods, paths or headers. */
+const HTTP_ONLY_FIELDS = ['match', 'cohort'] as const;
+
+/**
+ * Refuses `match` and `cohort` on a TCP proxy. Accepted, a `match` would be ignored (the fault hits
+ * every connection) and a `cohort` would keep the fault from ever acting.
+ */
+function refuseHttpOnlyFields(proxy: string, spec: ProxyFaultSpec): void {
+  const fields = HTTP_ONLY_FIELDS.filter((f) => spec[f] !== undefined);
+  if (!fields.length) return;
+  const named = fields.map((f) => `\`${f}\``).join(' and ');
+  const message = `${named} ${fields.length > 1 ? 'apply' : 'applies'} to HTTP-mode proxies only; proxy ${proxy} is in tcp mode`;
+  throw new FaultlineError('INVALID_INPUT', `invalid fault: ${message}`, {
+    proxy,
+    mode: 'tcp',
+    fields,
+    issues: fields.map((f) => ({ path: [f], message: `${f} applies to HTTP-mode proxies only` })),
+  });
+}
 
 export interface FaultStoreEvents {
   /** The set of faults of one proxy changed (applied, reverted, expired). */
@@ -65,6 +86,7 @@ export class FaultStore extends EventEmitter<FaultStoreEvents> {
       });
     }
     const spec = parsed.data;
+    if (mode === 'tcp') refuseHttpOnlyFields(proxy, spec);
     const definition = faultRegistry[mode].get(spec.type);
     if (!definition) {
       throw new FaultlineError('UNKNOWN_FAULT_TYPE', `no ${mode} fault named ${spec.type}`, {
@@ -108,12 +130,22 @@ export class FaultStore extends EventEmitter<FaultStoreEvents> {
     return fault.view();
   }
 
-  /** Extends a fault's lease from now. */
+  /**
+   * Extends a fault's lease from now.
+   * @param leaseMs new lease, ms, 1 to MAX_LEASE_MS (1 hour); default: the fault's own `leaseMs`.
+   */
   renew(id: string, leaseMs?: number): ProxyFaultView {
+    // Checked here too, not only by the admin route: a timer past Node's limit would fire at once.
+    const parsed = RenewRequest.safeParse({ leaseMs });
+    if (!parsed.success) {
+      throw new FaultlineError('INVALID_INPUT', `invalid renewal: ${z.prettifyError(parsed.error)}`, {
+        issues: parsed.error.issues,
+      });
+    }
     const fault = this.byId.get(id);
     if (!fault)
       throw new FaultlineError('LEASE_EXPIRED', `fault ${id} is not active (reverted or expired)`, { id });
-    this.arm(fault, leaseMs ?? fault.spec.leaseMs);
+    this.arm(fault, parsed.data.leaseMs ?? fault.spec.leaseMs);
     return fault.view();
   }
 
@@ -137,6 +169,7 @@ export class FaultStore extends EventEmitter<FaultStoreEvents> {
     return ids.length;
   }
 
+  /** @param leaseMs already checked against MAX_LEASE_MS, which keeps it under Node's timer limit. */
   private arm(fault: ActiveFault, leaseMs: number): void {
     this.clearTimer(fault.id);
     if (leaseMs <= 0) {
