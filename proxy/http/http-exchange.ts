@@ -206,6 +206,10 @@ export class HttpExchange extends UpstreamRelay<ExchangeHost, Fault> implements 
     const acting = this.acting;
     if (acting) for (const f of acting) f.release();
     const socket = this.socket;
+    // Declared body length; a fault that answered before forwarding left contentLength unparsed,
+    // and the faulted path's `facts` already hold node's parsed headers, so read it from there.
+    let bytesIn = this.contentLength;
+    if (bytesIn < 0 && this.facts !== undefined) bytesIn = Number(this.facts.headers['content-length'] ?? -1);
     this.host.metrics.record({
       proxy: this.host.proxy,
       faultIds: acting ? acting.map((f) => f.id) : NO_IDS,
@@ -214,7 +218,7 @@ export class HttpExchange extends UpstreamRelay<ExchangeHost, Fault> implements 
       status: res.headersSent ? res.statusCode : undefined,
       latencyMs: performance.now() - this.startedAt,
       // Body bytes as declared; chunked bodies are counted off the socket (approximate under pipelining).
-      bytesIn: this.contentLength >= 0 ? this.contentLength : socket.bytesRead - this.bytesReadAtStart,
+      bytesIn: bytesIn >= 0 ? bytesIn : socket.bytesRead - this.bytesReadAtStart,
       bytesOut: socket.bytesWritten - this.bytesWrittenAtStart,
     });
     this.host.exchangeEnded(this);

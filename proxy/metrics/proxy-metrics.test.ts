@@ -56,6 +56,50 @@ describe('ProxyMetrics', () => {
     expect(text.endsWith('\n')).toBe(true);
   });
 
+  it("counts each fault's exchanges by outcome and its bytes, apart from clean traffic", () => {
+    const m = new ProxyMetrics();
+    const { source, events } = fakeSource([
+      { id: 'slow', proxy: 'api', type: 'latency' },
+      { id: 'down', proxy: 'api', type: 'abort' },
+    ]);
+    m.attach(source);
+    events.emit('change', 'api');
+    m.record(exchange({ bytesIn: 1, bytesOut: 2 }));
+    m.record(exchange({ faultIds: ['slow'], outcome: 'ok', bytesIn: 10, bytesOut: 100 }));
+    m.record(exchange({ faultIds: ['slow', 'down'], outcome: 'http_5xx', bytesIn: 7, bytesOut: 30 }));
+    m.record(exchange({ faultIds: ['slow'], outcome: 'timeout', bytesIn: 5, bytesOut: 0 }));
+    const text = m.renderPrometheus();
+    const slow = 'proxy="api",fault="slow",type="latency"';
+    const down = 'proxy="api",fault="down",type="abort"';
+    expect(text).toContain('# TYPE faultline_fault_requests_total counter');
+    expect(text).toContain('# TYPE faultline_fault_bytes_total counter');
+    expect(text).toContain(`faultline_fault_requests_total{${slow},outcome="ok"} 1`);
+    expect(text).toContain(`faultline_fault_requests_total{${slow},outcome="http_5xx"} 1`);
+    expect(text).toContain(`faultline_fault_requests_total{${slow},outcome="timeout"} 1`);
+    expect(text).toContain(`faultline_fault_requests_total{${slow},outcome="reset"} 0`);
+    expect(text).toContain(`faultline_fault_requests_total{${down},outcome="http_5xx"} 1`);
+    expect(text).toContain(`faultline_fault_requests_total{${down},outcome="ok"} 0`);
+    expect(text).toContain(`faultline_fault_bytes_total{${slow},direction="in"} 22`);
+    expect(text).toContain(`faultline_fault_bytes_total{${slow},direction="out"} 130`);
+    expect(text).toContain(`faultline_fault_bytes_total{${down},direction="in"} 7`);
+    expect(text).toContain(`faultline_fault_bytes_total{${down},direction="out"} 30`);
+    expect(text).toContain(`faultline_fault_affected_total{${slow}} 3`);
+    // Every outcome is a series for every fault, as for proxies, so rates never start from nothing.
+    expect(text.match(/^faultline_fault_requests_total\{/gm)).toHaveLength(14);
+    expect(text).toContain('faultline_proxy_bytes_total{proxy="api",direction="in"} 23');
+  });
+
+  it("drops a fault's outcome and byte series together with its other series", () => {
+    const m = new ProxyMetrics({ maxFaultSeries: 1 });
+    m.record(exchange({ faultIds: ['old'], outcome: 'reset' }));
+    m.record(exchange({ faultIds: ['new'] }));
+    const text = m.renderPrometheus();
+    expect(text).not.toContain('fault="old"');
+    expect(text).toContain(
+      'faultline_fault_bytes_total{proxy="api",fault="new",type="unknown",direction="out"} 100',
+    );
+  });
+
   it('counts errors in the window only for error outcomes', () => {
     const m = new ProxyMetrics();
     m.record(exchange({ outcome: 'http_4xx' }));

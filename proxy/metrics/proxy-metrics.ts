@@ -30,9 +30,14 @@ export interface MetricsSource {
   list(): readonly { name: string; upstreamPool?: UpstreamPoolStats }[];
 }
 
+/** One fault's share of its proxy's series: every exchange it acted on counts here in full. */
 interface FaultStats {
   type: string;
   affected: number;
+  /** Exchanges it acted on, by outcome (indexed like OUTCOMES), as the proxy's `outcomes`. */
+  outcomes: Float64Array;
+  bytesIn: number;
+  bytesOut: number;
   latency: BucketHistogram;
 }
 
@@ -75,7 +80,8 @@ export class ProxyMetrics implements MetricsSink {
 
   record(r: ExchangeRecord): void {
     const s = this.stats(r.proxy);
-    s.outcomes[OUTCOME_INDEX[r.outcome]]!++;
+    const outcome = OUTCOME_INDEX[r.outcome];
+    s.outcomes[outcome]!++;
     s.bytesIn += r.bytesIn;
     s.bytesOut += r.bytesOut;
     const seconds = r.latencyMs / 1000;
@@ -85,6 +91,11 @@ export class ProxyMetrics implements MetricsSink {
       let f = s.faults.get(id);
       if (f === undefined) f = this.addFaultSeries(s, id);
       f.affected++;
+      f.outcomes[outcome]!++;
+      // Bytes arrive once per exchange (TCP: at connection close), so a fault that began acting
+      // mid-connection is credited with the whole connection's bytes, as with its latency.
+      f.bytesIn += r.bytesIn;
+      f.bytesOut += r.bytesOut;
       f.latency.observe(seconds);
     }
   }
@@ -165,26 +176,46 @@ export class ProxyMetrics implements MetricsSink {
       'HTTP mode: requests waiting for a free upstream connection (the pool is at upstreamConnections).',
     );
     for (const p of pools) out.sample('faultline_proxy_upstream_queued', { proxy: p.name }, p.queued);
+    this.renderFaults(out, proxies);
+    return out.toString();
+  }
+
+  /** The per-fault families: the per-proxy ones again, with `fault` (id) and `type` labels. */
+  private renderFaults(out: PrometheusText, proxies: readonly { name: string; s: ProxyStats }[]): void {
+    const faults = proxies.flatMap(({ name, s }) =>
+      [...s.faults].map(([id, f]) => ({ labels: { proxy: name, fault: id, type: f.type }, f })),
+    );
     out.family('faultline_fault_affected_total', 'counter', 'Exchanges a fault acted on.');
-    for (const { name, s } of proxies) {
-      for (const [id, f] of s.faults)
-        out.sample('faultline_fault_affected_total', { proxy: name, fault: id, type: f.type }, f.affected);
+    for (const { labels, f } of faults) out.sample('faultline_fault_affected_total', labels, f.affected);
+    out.family(
+      'faultline_fault_requests_total',
+      'counter',
+      'Exchanges (HTTP requests, or TCP connections) a fault acted on, by outcome.',
+    );
+    for (const { labels, f } of faults) {
+      for (const o of OUTCOMES)
+        out.sample(
+          'faultline_fault_requests_total',
+          { ...labels, outcome: o },
+          f.outcomes[OUTCOME_INDEX[o]]!,
+        );
+    }
+    out.family(
+      'faultline_fault_bytes_total',
+      'counter',
+      'Bytes of exchanges a fault acted on: in = from clients, out = to clients.',
+    );
+    for (const { labels, f } of faults) {
+      out.sample('faultline_fault_bytes_total', { ...labels, direction: 'in' }, f.bytesIn);
+      out.sample('faultline_fault_bytes_total', { ...labels, direction: 'out' }, f.bytesOut);
     }
     out.family(
       'faultline_fault_request_duration_seconds',
       'histogram',
       'Duration of exchanges a fault acted on, seconds.',
     );
-    for (const { name, s } of proxies) {
-      for (const [id, f] of s.faults) {
-        out.histogram(
-          'faultline_fault_request_duration_seconds',
-          { proxy: name, fault: id, type: f.type },
-          f.latency,
-        );
-      }
-    }
-    return out.toString();
+    for (const { labels, f } of faults)
+      out.histogram('faultline_fault_request_duration_seconds', labels, f.latency);
   }
 
   private stats(proxy: string): ProxyStats {
@@ -208,6 +239,9 @@ export class ProxyMetrics implements MetricsSink {
     const f: FaultStats = {
       type: this.faultTypes.get(id) ?? 'unknown',
       affected: 0,
+      outcomes: new Float64Array(OUTCOMES.length),
+      bytesIn: 0,
+      bytesOut: 0,
       latency: new BucketHistogram(),
     };
     s.faults.set(id, f);
