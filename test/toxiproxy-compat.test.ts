@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type ICreateToxicBody, Toxiproxy } from 'toxiproxy-node-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProxyServer, startProxyServer } from '../proxy/proxy-server.ts';
@@ -199,5 +200,91 @@ describe('Toxiproxy-compatible API with the unmodified toxiproxy-node-client', (
     await p2.remove();
     await expect(toxiproxy.get('p2')).rejects.toThrow(/404/);
     expect(Object.keys(await toxiproxy.getAll())).toEqual(['echo']);
+  });
+});
+
+/** Connects to a proxy's listen address and collects what comes back, as text. */
+async function openClient(listen: string): Promise<{ socket: Socket; received: () => string }> {
+  const i = listen.lastIndexOf(':');
+  const socket = connect({ host: listen.slice(0, i), port: Number(listen.slice(i + 1)) });
+  socket.on('error', () => {});
+  let text = '';
+  socket.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  await new Promise((r) => socket.once('connect', r));
+  return { socket, received: () => text };
+}
+
+/** Resolves true once `check` holds, false after `ms`. */
+async function eventually(check: () => boolean, ms = 2_000): Promise<boolean> {
+  for (const end = performance.now() + ms; performance.now() < end; await delay(10)) if (check()) return true;
+  return check();
+}
+
+describe('Toxiproxy-compatible API: toxics that must behave as in Toxiproxy', () => {
+  it('refuses a toxic on an HTTP-mode proxy with a 400, so none is applied that it could not list or remove', async () => {
+    await server.manager.add({ name: 'web', listen: '127.0.0.1:0', upstream, mode: 'http' });
+    try {
+      const web = await toxiproxy.get('web');
+      await expect(web.addToxic(latency('slow', 100))).rejects.toThrow(/400/);
+      const raw = await fetch(`${server.adminUrl}/proxies/web/toxics`, {
+        method: 'POST',
+        body: JSON.stringify({ type: 'latency', attributes: { latency: 100 } }),
+      });
+      expect(raw.status).toBe(400);
+      expect(await raw.json()).toEqual({
+        error: 'proxy web is in http mode; toxics act only on tcp-mode proxies',
+        status: 400,
+      });
+      expect(server.manager.faults.list('web')).toEqual([]);
+    } finally {
+      await server.manager.remove('web');
+    }
+  });
+
+  it('takes bandwidth rate 0, or none, as a cut: no byte passes until the toxics are removed, then the held bytes do', async () => {
+    const proxy = await toxiproxy.createProxy({ name: 'cut', listen: '127.0.0.1:0', upstream });
+    const client = await openClient(proxy.listen);
+    try {
+      const down = await proxy.addToxic({
+        name: 'CUT_CONNECTION_DOWNSTREAM',
+        type: 'bandwidth',
+        stream: 'downstream',
+        toxicity: 1,
+        attributes: { rate: 0 },
+      } as never);
+      const up = await proxy.addToxic({ type: 'bandwidth', stream: 'upstream' } as never);
+      const listed = await fetch(`${server.adminUrl}/proxies/cut/toxics`).then((r) => r.json());
+      expect(listed).toEqual([
+        {
+          name: 'CUT_CONNECTION_DOWNSTREAM',
+          type: 'bandwidth',
+          stream: 'downstream',
+          toxicity: 1,
+          attributes: { rate: 0 },
+        },
+        {
+          name: 'bandwidth_upstream',
+          type: 'bandwidth',
+          stream: 'upstream',
+          toxicity: 1,
+          attributes: { rate: 0 },
+        },
+      ]);
+
+      client.socket.write('ping\n');
+      await delay(300);
+      expect(client.received()).toBe('');
+
+      await down.remove();
+      await up.remove();
+      expect(await eventually(() => client.received() === 'ping\n')).toBe(true);
+      expect(await fetch(`${server.adminUrl}/proxies/cut/toxics`).then((r) => r.json())).toEqual([]);
+      expect(server.manager.faults.list('cut')).toEqual([]);
+    } finally {
+      client.socket.destroy();
+      await fetch(`${server.adminUrl}/proxies/cut`, { method: 'DELETE' });
+    }
   });
 });

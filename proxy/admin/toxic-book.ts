@@ -60,6 +60,12 @@ export class ToxicBook {
   }
 
   create(proxy: string, body: unknown): Toxic {
+    // Toxics are TCP faults and `list` shows none on an HTTP-mode proxy, so one made there could be
+    // neither seen nor removed through this API. A bad toxic is a 400 in Toxiproxy.
+    const mode = this.manager.modeOf(proxy);
+    if (mode === undefined) throw toxiError(404, 'proxy not found');
+    if (mode !== 'tcp')
+      throw toxiError(400, `proxy ${proxy} is in ${mode} mode; toxics act only on tcp-mode proxies`);
     const input = parseToxiproxy(ToxicCreate, body);
     const name = input.name || `${input.type}_${input.stream}`;
     if (!isToxicType(input.type)) throw toxiError(400, 'invalid toxic type');

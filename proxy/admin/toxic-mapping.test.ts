@@ -49,6 +49,23 @@ describe('toxic mapping', () => {
     }
   });
 
+  it('makes bandwidth with rate 0 a fault that holds the direction until removed, as Toxiproxy does', () => {
+    const toxic = { name: 'cut', type: 'bandwidth', stream: 'upstream', toxicity: 1 } as const;
+    const held = { id: 'db:cut', type: 'timeout', direction: 'upstream', params: { timeoutMs: 0 } };
+    expect(toxicToFaultSpec('db', { ...toxic, attributes: { rate: 0 } })).toEqual({
+      ...held,
+      percent: 100,
+      leaseMs: 0,
+    });
+    const missing = normalizeAttributes('bandwidth', {});
+    expect(missing).toEqual({ rate: 0 });
+    expect(toxicToFaultSpec('db', { ...toxic, attributes: missing as { rate: number } })).toMatchObject(held);
+    expect(toxicToFaultSpec('db', { ...toxic, attributes: { rate: 1 } })).toMatchObject({
+      type: 'bandwidth',
+      params: { rateKbPerSec: 1 },
+    });
+  });
+
   it('turns a fault back into the same toxic', () => {
     const toxic = {
       name: 'lat',

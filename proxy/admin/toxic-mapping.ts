@@ -83,20 +83,27 @@ export function normalizeAttributes(
 
 /** The Faultline fault spec for a toxic. Toxics have no lease: Toxiproxy clients never renew. */
 export function toxicToFaultSpec(proxy: string, toxic: Toxic & { type: ToxicType }): ProxyFaultSpecInput {
+  const common = {
+    id: toxicFaultId(proxy, toxic.name),
+    direction: toxic.stream,
+    percent: toxic.toxicity * 100,
+    leaseMs: 0,
+  };
+  // Toxiproxy's bandwidth toxic with rate 0 (or missing) lets no byte through until it is removed,
+  // then sends what it held: its loop `for len(p.Data) > t.Rate*100` never ends at rate 0
+  // (toxics/bandwidth.go). Clients rely on it to cut a connection (Testcontainers' setConnectionCut
+  // adds rate 0 both ways). Faultline's bandwidth needs a positive rate; `timeout` with timeoutMs 0
+  // does exactly this. The toxic still lists as bandwidth: ToxicBook keeps the JSON it was given.
+  if (toxic.type === 'bandwidth' && toxic.attributes.rate === 0) {
+    return { ...common, type: 'timeout', params: { timeoutMs: 0 } };
+  }
   const mapping: Record<string, string> = TOXIC_TYPES[toxic.type];
   const params: Record<string, number> = {};
   for (const [attr, value] of Object.entries(toxic.attributes)) {
     const param = mapping[attr];
     if (param !== undefined) params[param] = value;
   }
-  return {
-    id: toxicFaultId(proxy, toxic.name),
-    type: toxic.type,
-    direction: toxic.stream,
-    params,
-    percent: toxic.toxicity * 100,
-    leaseMs: 0,
-  };
+  return { ...common, type: toxic.type, params };
 }
 
 /** The toxic a TCP fault looks like, or undefined when its type has no Toxiproxy equivalent. */

@@ -157,7 +157,10 @@ export class TcpConnection implements PipeOwner, LinkOwner {
   resetByFault(): void {
     if (!this.beginClose('reset')) return;
     this.client.resetAndDestroy();
-    this.upstream.destroy();
+    // Both sides get an RST, as with Toxiproxy's reset_peer (it sets SO_LINGER 0 on both sockets).
+    // A socket still connecting sends its RST once connected (node's resetAndDestroy).
+    if (this.upstream.destroyed) return;
+    this.upstream.resetAndDestroy();
   }
 
   onFaultError(err: unknown): void {

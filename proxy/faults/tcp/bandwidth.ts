@@ -6,7 +6,7 @@ import type { FaultDefinition } from '../fault-definition.ts';
 const SLICE_MS = 50;
 
 export const TcpBandwidthParams = z.strictObject({
-  /** Most bytes per second in the direction, in KB (1 KB = 1024 bytes) per second. */
+  /** Most bytes per second in the direction, in KB/s (1 KB = 1000 bytes, as Toxiproxy's `rate`). */
   rateKbPerSec: z.number().positive(),
 });
 export type TcpBandwidthParams = z.infer<typeof TcpBandwidthParams>;
@@ -14,12 +14,13 @@ export type TcpBandwidthParams = z.infer<typeof TcpBandwidthParams>;
 export const tcpBandwidthFault: FaultDefinition<TcpBandwidthParams, TcpFault> = {
   type: 'bandwidth',
   mode: 'tcp',
-  summary: 'Limits the direction to rateKbPerSec (KB = 1024 bytes), slicing chunks and pacing the pieces.',
+  summary: 'Limits the direction to rateKbPerSec (KB = 1000 bytes), slicing chunks and pacing the pieces.',
   params: TcpBandwidthParams,
   directions: ['upstream', 'downstream'],
   example: { rateKbPerSec: 8 },
   create({ rateKbPerSec }) {
-    const bytesPerMs = (rateKbPerSec * 1024) / 1000;
+    // 1 KB = 1000 bytes, so KB/s is bytes per ms.
+    const bytesPerMs = rateKbPerSec;
     const slice = Math.max(1, Math.floor(bytesPerMs * SLICE_MS));
     return {
       scope: 'connection',

@@ -31,16 +31,51 @@ afterEach(async () => {
 const apply = (spec: ProxyFaultSpecInput) => manager.faults.apply('p', { leaseMs: 0, ...spec });
 
 describe('tcp reset_peer', () => {
-  it('passes data, then gives the client ECONNRESET after timeoutMs and records reset', async () => {
+  it('lets the request reach the upstream, holds the answer, then resets both sides timeoutMs later and records reset', async () => {
     apply({ type: 'reset_peer', direction: 'downstream', params: { timeoutMs: 150 } });
-    const opened = performance.now();
     const c = await connectTo(address);
+    const sent = performance.now();
     c.socket.write('ping');
-    await c.bytes(4);
+    expect(await waitFor(() => echo.accepted.length === 1)).toBe(true);
+    const upstreamClosed = new Promise<string | undefined>((resolve) => {
+      echo.accepted[0]!.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
+      echo.accepted[0]!.once('close', () => resolve('closed without an error'));
+    });
     expect(await c.closed).toBe('ECONNRESET');
-    expect(performance.now() - opened).toBeGreaterThanOrEqual(140);
+    expect(await upstreamClosed).toBe('ECONNRESET');
+    expect(performance.now() - sent).toBeGreaterThanOrEqual(140);
+    expect(echo.accepted[0]!.bytesRead).toBe(4);
+    expect(c.reads).toEqual([]);
     expect(await waitFor(() => metrics.records.length === 1)).toBe(true);
     expect(metrics.records[0]!.outcome).toBe('reset');
+  });
+
+  it('leaves an idle connection alone: the timer starts with the first bytes in its direction', async () => {
+    apply({ type: 'reset_peer', direction: 'upstream', params: { timeoutMs: 50 } });
+    const c = await connectTo(address);
+    await delay(200);
+    expect(c.socket.destroyed).toBe(false);
+    const sent = performance.now();
+    c.socket.write('lost');
+    expect(await c.closed).toBe('ECONNRESET');
+    expect(performance.now() - sent).toBeGreaterThanOrEqual(45);
+    expect(echo.accepted[0]!.bytesRead).toBe(0);
+  });
+
+  it('reverted before the timer fires: no reset, and the held bytes go on in order', async () => {
+    const fault = apply({ type: 'reset_peer', direction: 'upstream', params: { timeoutMs: 300 } });
+    const c = await connectTo(address);
+    c.socket.write('one ');
+    await delay(20);
+    c.socket.write('two ');
+    await delay(50);
+    expect(echo.accepted[0]!.bytesRead).toBe(0);
+    manager.faults.revert(fault.id);
+    c.socket.write('three');
+    expect((await c.bytes(13)).toString()).toBe('one two three');
+    await delay(350);
+    expect(c.socket.destroyed).toBe(false);
+    c.socket.destroy();
   });
 });
 

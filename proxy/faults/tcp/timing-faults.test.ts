@@ -74,10 +74,10 @@ describe('tcp latency', () => {
 });
 
 describe('tcp bandwidth', () => {
-  it('holds the rate within 20 % (300 KiB at 400 KB/s)', async () => {
+  it('holds the rate within 20 % (300 KB at 400 KB/s, 1 KB = 1000 bytes)', async () => {
     apply({ type: 'bandwidth', direction: 'downstream', params: { rateKbPerSec: 400 } });
     const c = await connectTo(address);
-    const body = Buffer.alloc(300 * 1024, 7);
+    const body = Buffer.alloc(300_000, 7);
     const sent = performance.now();
     c.socket.write(body);
     const got = await c.bytes(body.length);
@@ -87,10 +87,21 @@ describe('tcp bandwidth', () => {
     const first = c.reads[0]!;
     const last = c.reads.at(-1)!;
     const bytesPerSec = ((body.length - first.data.length) / (last.at - first.at)) * 1000;
-    expect(bytesPerSec).toBeGreaterThan(400 * 1024 * 0.8);
-    expect(bytesPerSec).toBeLessThan(400 * 1024 * 1.2);
+    expect(bytesPerSec).toBeGreaterThan(400_000 * 0.8);
+    expect(bytesPerSec).toBeLessThan(400_000 * 1.2);
     // Without the fault this takes a few ms.
     expect(performance.now() - sent).toBeGreaterThan(500);
+    c.socket.destroy();
+  });
+
+  it('counts a KB as 1000 bytes: at 20 KB/s it sends pieces of 50 ms worth, 1000 bytes', async () => {
+    apply({ type: 'bandwidth', direction: 'downstream', params: { rateKbPerSec: 20 } });
+    const c = await connectTo(address);
+    const body = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
+    c.socket.write(body);
+    expect((await c.bytes(body.length)).equals(body)).toBe(true);
+    // Pieces 50 ms apart arrive as reads of their own (a late timer may merge two, never split one).
+    expect(c.reads.map((r) => r.data.length % 1000)).toEqual(c.reads.map(() => 0));
     c.socket.destroy();
   });
 });
