@@ -1,9 +1,25 @@
+import http from 'node:http';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isFaultlineError } from '../protocol/errors.ts';
 import { ProxyManager } from './proxy-manager.ts';
 
 let manager: ProxyManager;
-afterEach(() => manager.close(0));
+const servers: net.Server[] = [];
+afterEach(async () => {
+  await manager.close(0);
+  for (const s of servers.splice(0)) {
+    if (s instanceof http.Server) s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+/** Listens on 127.0.0.1:0, closed after the test; resolves with its `host:port`. */
+async function listening<S extends net.Server>(server: S): Promise<string> {
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+}
 
 describe('ProxyManager', () => {
   it('changes the upstream of an http proxy without touching its mode, labels or other proxies', async () => {
@@ -41,5 +57,21 @@ describe('ProxyManager', () => {
       .add({ name: 'db', listen: '127.0.0.1:0', upstream: '127.0.0.1:2' })
       .catch((e: unknown) => e);
     expect(isFaultlineError(err, 'CONFLICT')).toBe(true);
+  });
+
+  it('refuses an http proxy listen change to a taken port with CONFLICT, changing nothing and still serving', async () => {
+    manager = new ProxyManager();
+    const upstream = await listening(http.createServer((_req, res) => res.end('from the first upstream')));
+    const other = await listening(http.createServer((_req, res) => res.end('from the second upstream')));
+    const taken = await listening(net.createServer());
+    await manager.add({ name: 'web', listen: '127.0.0.1:0', upstream, mode: 'http' });
+    const before = manager.get('web');
+    const err = await manager.update('web', { listen: taken, upstream: other }).catch((e: unknown) => e);
+    expect(isFaultlineError(err, 'CONFLICT')).toBe(true);
+    expect((err as { details: unknown }).details).toEqual({ proxy: 'web', listen: taken });
+    expect(manager.get('web')).toEqual(before);
+    expect(manager.get('web').listen).toBe('127.0.0.1:0');
+    const res = await fetch(`http://${before.boundAddress}/`);
+    expect(await res.text()).toBe('from the first upstream');
   });
 });

@@ -1,40 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProxyServer, startProxyServer } from '../proxy/proxy-server.ts';
+import { type SilentUpstream, startSilentUpstream } from './support/silent-upstream.ts';
 
-// `timeouts` on a proxy bound how long the upstream side may take. The silent upstream is a real
-// listening socket that never accepts: once its accept queue is full, Linux drops further SYNs,
-// so a connect to it hangs as it would to a host that drops packets.
+// `timeouts` on a proxy bound how long the upstream side may take. The silent upstream
+// (test/support/silent-upstream.ts) is a listening socket whose connects never complete.
 
-let silent: ChildProcess;
-let silentPort: number;
-const fillers: net.Socket[] = [];
+let silent: SilentUpstream;
 let mute: net.Server;
 let server: ProxyServer;
 
 beforeAll(async () => {
-  silent = spawn(
-    'python3',
-    [
-      '-c',
-      'import socket,sys,time\n' +
-        's=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(0)\n' +
-        'print(s.getsockname()[1], flush=True)\n' +
-        'sys.stdin.read()',
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const [line] = (await once(silent.stdout!, 'data')) as [Buffer];
-  silentPort = Number(line.toString().trim());
-  // Backlog 0 holds one connection; two more make sure the queue is full whatever the kernel rounds to.
-  for (let i = 0; i < 3; i++) {
-    const s = net.connect({ host: '127.0.0.1', port: silentPort });
-    s.on('error', () => {});
-    fillers.push(s);
-  }
-  await new Promise((r) => setTimeout(r, 200));
+  silent = await startSilentUpstream();
+  const silentPort = silent.port;
   // An upstream that accepts and reads, and never answers.
   mute = net.createServer((socket) => socket.on('data', () => {}));
   await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
@@ -77,10 +56,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close(0);
-  for (const s of fillers) s.destroy();
   mute?.close();
-  silent?.stdin?.end();
-  if (silent && silent.exitCode === null) await once(silent, 'exit');
+  await silent?.close();
 });
 
 const address = (name: string) => {

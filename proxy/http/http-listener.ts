@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
 import { FaultlineError } from '../../protocol/errors.ts';
@@ -110,6 +110,8 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
   }
 
   async update(config: ProxyConfig): Promise<void> {
+    // Bind first: it is the one step that can fail, and a failed update must change nothing.
+    if (config.listen !== this.config.listen && this.server) await this.rebind(config);
     const previous = this.config;
     this.config = config;
     if (
@@ -128,12 +130,6 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
     }
     // Node reads it each time a connection goes idle, so open connections get the new value too.
     if (this.server) this.server.keepAliveTimeout = this.clientIdleMs;
-    if (config.listen !== previous.listen && this.server) {
-      const next = await this.listen(config.listen);
-      // Connections already accepted by the old server keep running; it just stops accepting.
-      this.server.close();
-      this.server = next;
-    }
   }
 
   async stop(opts: { drainMs?: number } = {}): Promise<void> {
@@ -187,6 +183,35 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
     });
   }
 
+  /**
+   * Listens on `config.listen`, then retires the old server. On failure the old server keeps
+   * listening and the error is CONFLICT, as for a TCP proxy.
+   */
+  private async rebind(config: ProxyConfig): Promise<void> {
+    let next: Server;
+    try {
+      next = await this.listen(config.listen);
+    } catch (err) {
+      throw new FaultlineError(
+        'CONFLICT',
+        `proxy ${config.name} cannot listen on ${config.listen}: ${(err as Error).message}`,
+        { proxy: config.name, listen: config.listen },
+      );
+    }
+    const old = this.server;
+    if (!old) {
+      // Stopped while binding: the new server must not outlive the listener.
+      next.close();
+      return;
+    }
+    // Connections already accepted by the old server keep running, idle keep-alive ones included
+    // (until the client or keepAliveTimeout ends them), as in TCP mode. http.Server#close would
+    // also close the idle ones; net.Server's only stops accepting. Once the last connection is
+    // gone, http's close clears the server's connection-checking timer.
+    NetServer.prototype.close.call(old, () => old.close());
+    this.server = next;
+  }
+
   private listen(address: string): Promise<Server> {
     const server = createServer({
       ServerResponse: ProxyResponse as unknown as typeof ServerResponse,
@@ -214,7 +239,8 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
   };
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    tunnelUpgrade(req, socket, head, parseHostPort(this.config.upstream));
+    const connectMs = this.config.timeouts.connectMs ?? DEFAULT_TIMEOUTS.connectMs;
+    tunnelUpgrade(req, socket, head, parseHostPort(this.config.upstream), connectMs);
   };
 
   private readonly onConnection = (socket: Socket): void => {
