@@ -74,4 +74,32 @@ describe('ProxyManager', () => {
     const res = await fetch(`http://${before.boundAddress}/`);
     expect(await res.text()).toBe('from the first upstream');
   });
+
+  it('keeps a disabled proxy disabled when enabling it fails to listen, with CONFLICT', async () => {
+    manager = new ProxyManager();
+    const taken = await listening(net.createServer());
+    await manager.add({ name: 'db', listen: taken, upstream: '127.0.0.1:2', enabled: false });
+    const before = manager.get('db');
+    const err = await manager.update('db', { enabled: true }).catch((e: unknown) => e);
+    expect(isFaultlineError(err, 'CONFLICT')).toBe(true);
+    expect((err as { details: unknown }).details).toEqual({ proxy: 'db', listen: taken });
+    expect(manager.get('db')).toEqual(before);
+    expect(manager.get('db')).toMatchObject({ enabled: false, boundAddress: null });
+  });
+
+  it('puts back the old listener when a mode change cannot listen, with CONFLICT', async () => {
+    manager = new ProxyManager();
+    const upstream = await listening(http.createServer((_req, res) => res.end('served')));
+    const taken = await listening(net.createServer());
+    await manager.add({ name: 'web', listen: '127.0.0.1:0', upstream, mode: 'http' });
+    const before = manager.get('web');
+    const err = await manager.update('web', { mode: 'tcp', listen: taken }).catch((e: unknown) => e);
+    expect(isFaultlineError(err, 'CONFLICT')).toBe(true);
+    const after = manager.get('web');
+    expect(after).toMatchObject({ mode: 'http', listen: '127.0.0.1:0', enabled: true });
+    expect(after.boundAddress).not.toBeNull();
+    const res = await fetch(`http://${after.boundAddress}/`);
+    expect(await res.text()).toBe('served');
+    expect(before.mode).toBe('http');
+  });
 });

@@ -20,6 +20,9 @@ export interface ProxyManagerOptions {
   log?: Logger;
 }
 
+/** A proxy as the manager holds it: a listener, or the config of a disabled one. */
+type ProxyEntry = ProxyListener | { config: ProxyConfig; disabled: true };
+
 function invalid(what: string, error: z.ZodError): FaultlineError {
   return new FaultlineError('INVALID_INPUT', `invalid ${what}: ${z.prettifyError(error)}`, {
     issues: error.issues,
@@ -34,7 +37,7 @@ export class ProxyManager {
   readonly faults: FaultStore;
   readonly metrics: MetricsSink;
   private readonly log: Logger;
-  private readonly proxies = new Map<string, ProxyListener | { config: ProxyConfig; disabled: true }>();
+  private readonly proxies = new Map<string, ProxyEntry>();
 
   constructor(opts: ProxyManagerOptions = {}) {
     this.metrics = opts.metrics ?? nullMetrics;
@@ -68,17 +71,10 @@ export class ProxyManager {
     this.proxies.set(config.name, entry);
     if ('start' in entry) {
       try {
-        await entry.start();
+        await startListener(entry);
       } catch (err) {
         this.proxies.delete(config.name);
-        throw new FaultlineError(
-          'CONFLICT',
-          `proxy ${config.name} cannot listen on ${config.listen}: ${(err as Error).message}`,
-          {
-            proxy: config.name,
-            listen: config.listen,
-          },
-        );
+        throw err;
       }
     }
     this.log.info(
@@ -104,8 +100,36 @@ export class ProxyManager {
     if ('start' in current) await current.stop({ drainMs: 0 });
     const entry = next.enabled ? this.createListener(next) : { config: next, disabled: true as const };
     this.proxies.set(name, entry);
-    if ('start' in entry) await entry.start();
+    if ('start' in entry) {
+      try {
+        await startListener(entry);
+      } catch (err) {
+        await this.restore(current);
+        throw err;
+      }
+    }
     return this.view(entry);
+  }
+
+  /**
+   * After a failed update, puts the proxy back as it was: a new listener on its old config (faults a
+   * mode change reverted stay reverted). Should even that fail to listen, it is left disabled, so
+   * its view does not claim a listener it lacks.
+   */
+  private async restore(previous: ProxyEntry): Promise<void> {
+    const name = previous.config.name;
+    if (!('start' in previous)) {
+      this.proxies.set(name, previous);
+      return;
+    }
+    const again = this.createListener(previous.config);
+    this.proxies.set(name, again);
+    try {
+      await startListener(again);
+    } catch (err) {
+      this.proxies.set(name, { config: { ...previous.config, enabled: false }, disabled: true });
+      this.log.error({ proxy: name, err }, 'proxy could not listen again after a failed update; disabled');
+    }
   }
 
   /** Removes a proxy, reverting its faults first. */
@@ -142,5 +166,22 @@ export class ProxyManager {
       connections: live ? p.connections : 0,
       ...(live && p.upstreamPool ? { upstreamPool: p.upstreamPool } : {}),
     };
+  }
+}
+
+/** Starts a listener; a failure to listen is CONFLICT, for an add and an update alike. */
+async function startListener(listener: ProxyListener): Promise<void> {
+  const { name, listen } = listener.config;
+  try {
+    await listener.start();
+  } catch (err) {
+    throw new FaultlineError(
+      'CONFLICT',
+      `proxy ${name} cannot listen on ${listen}: ${(err as Error).message}`,
+      {
+        proxy: name,
+        listen,
+      },
+    );
   }
 }
