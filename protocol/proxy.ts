@@ -30,7 +30,7 @@ const proxyFields = {
   timeouts: z.strictObject({
     /**
      * Connecting to the upstream, ms. Default 5000. Past it, a TCP-mode client's connection is
-     * closed and an HTTP-mode request is answered 504 (`UPSTREAM_TIMEOUT`).
+     * closed and an HTTP-mode request, or upgrade (WebSocket), is answered 504 (`UPSTREAM_TIMEOUT`).
      */
     connectMs: z.number().int().positive().max(600_000).optional(),
     /**
