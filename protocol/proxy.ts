@@ -49,7 +49,7 @@ const proxyFields = {
    * HTTP mode: most connections open to the upstream at once; requests beyond it wait in the proxy
    * for a free one. Default 128 (`DEFAULT_UPSTREAM_CONNECTIONS`). Without a bound a burst opens a
    * connection per request and the connects keep the proxy behind for seconds (see
-   * docs/ARCHITECTURE.md); raise it for an upstream that really holds more requests at once.
+   * docs/performance-notes.md, "Bounding the upstream pool"); raise it for an upstream that really holds more requests at once.
    */
   upstreamConnections: z.number().int().positive().max(65_536),
 };

@@ -1,7 +1,7 @@
 /**
  * V8 flags the proxy process runs with. `faultline proxy` restarts itself with them (V8 reads heap
  * flags only when the process starts), and the benches start their proxy processes with them, so
- * the figures in bench/RESULTS.md are the product's. Details and more figures: docs/ARCHITECTURE.md.
+ * the figures in bench/RESULTS.md are the product's. Details and more figures: docs/performance-notes.md.
  *
  * `--min-semi-space-size=64 --max-semi-space-size=64` (MB): a young generation of 2 × 64 MB that
  * never changes size.

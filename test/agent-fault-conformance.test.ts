@@ -18,6 +18,7 @@ import {
   netnsTarget,
   type TargetFamily,
 } from './support/conformance-targets.ts';
+import { faultDocProblems } from './support/fault-doc-sections.ts';
 
 // One conformance suite over every agent fault in the registry: strict schema with a JSON Schema
 // to advertise, documented, a visible effect, and apply → revert → revert again returns to the
@@ -69,8 +70,8 @@ describe.each([...agentFaultRegistry.values()])('agent fault $type', (fault) => 
     expect(schema).toMatchObject({ type: 'object' });
   });
 
-  it('is documented in docs/faults.md', () => {
-    expect(docs).toMatch(new RegExp(`^### agent: ${fault.type}$`, 'm'));
+  it('is documented in docs/faults.md with a row per parameter (unit, default) and a Revert line', () => {
+    expect(faultDocProblems(docs, `### agent: ${fault.type}`, fault.params)).toEqual([]);
   });
 
   it('applies with a visible effect, and revert (twice) returns to the start', async () => {

@@ -6,6 +6,7 @@ import { parseHostPort } from '../protocol/host-port.ts';
 import type { ProxyMode } from '../protocol/proxy.ts';
 import { faultRegistry } from '../proxy/faults/registry.ts';
 import { ProxyManager } from '../proxy/proxy-manager.ts';
+import { faultDocProblems } from './support/fault-doc-sections.ts';
 
 // One conformance suite over every proxy fault in the registry: strict schema, documented,
 // a visible effect on real traffic, and apply → revert → revert again returns to the start.
@@ -152,8 +153,8 @@ describe('every proxy fault in the registry', () => {
       expect(definition.params.safeParse(extra).success).toBe(false);
     });
 
-    it('has a section in docs/faults.md', () => {
-      expect(docs).toContain(`### ${mode}: ${definition.type}`);
+    it('has a section in docs/faults.md with a row per parameter (unit, default) and a Revert line', () => {
+      expect(faultDocProblems(docs, `### ${mode}: ${definition.type}`, definition.params)).toEqual([]);
     });
 
     it('changes real traffic, and after revert (twice) traffic is as before', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
  * The kernel's DAMON memory monitor (mm/damon), as its sysfs admin interface shows it. Where it runs,
  * its kdamond thread wakes every sampling interval and runs for a few ms on one of the cores,
  * ahead of whatever was running there: on the 2-core bench VMs that is the proxy's core about half
- * the time (docs/ARCHITECTURE.md, "The bench VMs run the kernel's DAMON monitor").
+ * the time (docs/performance-notes.md, "The bench VMs run the kernel's DAMON monitor").
  */
 export interface DamonState {
   /** kdamonds whose state is "on". */

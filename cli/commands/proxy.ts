@@ -18,7 +18,7 @@ const USAGE = `usage: faultline proxy [--config FILE] [--admin HOST:PORT]
 
 SIGTERM or SIGINT stops accepting, lets in-flight exchanges finish (up to ${DRAIN_MS / 1000} s) and exits 0.
 The process restarts itself in place (same pid) with the V8 flags ${PROXY_NODE_FLAGS.join(' ')}
-unless Node was started with them or with other values for them (docs/ARCHITECTURE.md).`;
+unless Node was started with them or with other values for them (docs/performance-notes.md has why).`;
 
 export const command: Command = {
   summary: 'run the fault-injecting proxy (Faultline and Toxiproxy-compatible admin API)',

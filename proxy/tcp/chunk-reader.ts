@@ -19,7 +19,7 @@ const drop = (): void => {};
  * Why: without `onread`, Node gives every read an ArrayBuffer of its own (a 64 KiB allocation
  * shrunk to the read). V8 frees dead ArrayBuffers at the next scavenge, on the proxy's main thread:
  * up to 7 ms of scavenges that paused 3–13 ms at 9,000 requests/s. Pooled, ~40 small reads share
- * one ArrayBuffer, for one memcpy each (docs/ARCHITECTURE.md has the figures).
+ * one ArrayBuffer, for one memcpy each (docs/performance-notes.md has the figures).
  */
 export class ChunkReader {
   /** Receives each read as a buffer of its own; set by whoever consumes the socket. */
