@@ -217,6 +217,17 @@ describe('http: timeout', () => {
     expect(ms).toBeGreaterThanOrEqual(150);
     expect(ms).toBeLessThan(1_500);
   });
+
+  it('downstream with timeoutMs 0: a hold that begins after the revert is closed at once, not kept forever', async () => {
+    const fault = apply({ type: 'timeout', direction: 'downstream', params: {} });
+    // The request is admitted now; its answer comes 300 ms later, after the revert.
+    const held = failure('/slow?ms=300');
+    await new Promise((r) => setTimeout(r, 100));
+    manager.faults.revert(fault.id);
+    const { ms } = await held;
+    expect(ms).toBeGreaterThanOrEqual(290);
+    expect(ms).toBeLessThan(1_500);
+  });
 });
 
 describe('http: bandwidth', () => {

@@ -159,6 +159,12 @@ export class HttpProxyListener implements ProxyListener, ExchangeHost {
   holdStarted(ex: HttpExchange): void {
     if (this.held.size === 0) this.ctx.faults.on('change', this.onFaultsChange);
     this.held.add(ex);
+    // A downstream hold begins when the answer arrives, which can be after its fault was reverted
+    // (an exchange keeps the faults that admitted it); no change event would come to end it then.
+    const faultId = ex.holdFaultId;
+    if (!this.ctx.faults.forProxy(this.config.name).some((f) => f.id === faultId)) {
+      queueMicrotask(() => ex.closeHeld());
+    }
   }
 
   holdEnded(ex: HttpExchange): void {
