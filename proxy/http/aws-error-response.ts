@@ -22,7 +22,8 @@ export const AWS_ERROR_STATUS = {
   InternalError: 500,
   InternalFailure: 500,
   InternalServerError: 500,
-  RequestTimeout: 408,
+  // S3's code ("socket not read from or written to within the timeout") comes with 400.
+  RequestTimeout: 400,
   RequestTimeoutException: 408,
   AccessDeniedException: 400,
   ExpiredTokenException: 400,
