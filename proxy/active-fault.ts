@@ -13,7 +13,8 @@ export type Cohort = 'control' | 'treatment';
 export class ActiveFault<B = unknown> {
   readonly id: string;
   readonly proxy: string;
-  readonly spec: ProxyFaultSpec & { id: string };
+  /** Replaced, never mutated: a renewal with a new lease swaps in a copy (see `relet`). */
+  spec: ProxyFaultSpec & { id: string };
   readonly definition: FaultDefinition<unknown, B>;
   readonly behavior: B;
   readonly appliedAt = Date.now();
@@ -72,6 +73,11 @@ export class ActiveFault<B = unknown> {
     this.inFlight++;
     this.affected++;
     return true;
+  }
+
+  /** Makes `leaseMs` (ms, 1 to MAX_LEASE_MS) this fault's lease, for the view and later renewals. */
+  relet(leaseMs: number): void {
+    this.spec = { ...this.spec, leaseMs };
   }
 
   release(): void {

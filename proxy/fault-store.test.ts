@@ -69,6 +69,20 @@ describe('fault leases', () => {
     vi.advanceTimersByTime(MAX_LEASE_MS - 1);
     expect(store.get('renewed')).toBeDefined();
   });
+
+  it('makes a renewal’s new lease the fault’s own, for the view and for later renewals', () => {
+    vi.useFakeTimers();
+    store.apply('db', { ...tcpLatency, id: 'relet', leaseMs: 1_000 });
+    expect(store.renew('relet', 5_000).leaseMs).toBe(5_000);
+    expect(store.get('relet')?.view().leaseMs).toBe(5_000);
+    vi.advanceTimersByTime(4_000);
+    // A renewal without a lease now re-arms 5 s, not the 1 s the fault was applied with.
+    expect(store.renew('relet').expiresAt).toBe(Date.now() + 5_000);
+    vi.advanceTimersByTime(4_999);
+    expect(store.get('relet')).toBeDefined();
+    vi.advanceTimersByTime(1);
+    expect(store.get('relet')).toBeUndefined();
+  });
 });
 
 describe('HTTP-only fields on a TCP proxy', () => {

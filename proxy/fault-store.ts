@@ -133,6 +133,7 @@ export class FaultStore extends EventEmitter<FaultStoreEvents> {
   /**
    * Extends a fault's lease from now.
    * @param leaseMs new lease, ms, 1 to MAX_LEASE_MS (1 hour); default: the fault's own `leaseMs`.
+   *   A new lease becomes the fault's own: the view shows it and later renewals without one use it.
    */
   renew(id: string, leaseMs?: number): ProxyFaultView {
     // Checked here too, not only by the admin route: a timer past Node's limit would fire at once.
@@ -145,7 +146,8 @@ export class FaultStore extends EventEmitter<FaultStoreEvents> {
     const fault = this.byId.get(id);
     if (!fault)
       throw new FaultlineError('LEASE_EXPIRED', `fault ${id} is not active (reverted or expired)`, { id });
-    this.arm(fault, parsed.data.leaseMs ?? fault.spec.leaseMs);
+    if (parsed.data.leaseMs !== undefined) fault.relet(parsed.data.leaseMs);
+    this.arm(fault, fault.spec.leaseMs);
     return fault.view();
   }
 
