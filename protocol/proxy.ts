@@ -109,10 +109,12 @@ export const CohortRule = z.strictObject({
 });
 export type CohortRule = z.infer<typeof CohortRule>;
 
-// For a proxy fault that should stay until reverted, `leaseMs: 0`.
-const leaseLimit = `must be at most ${MAX_LEASE_MS} ms (1 hour); renew the lease to keep the fault longer, or use 0 for no lease`;
+const leaseLimit = `must be at most ${MAX_LEASE_MS} ms (1 hour); renew the lease to keep the fault longer`;
 
-/** A lease, ms; 0 = none. At most MAX_LEASE_MS. */
+/**
+ * A lease, ms; at most MAX_LEASE_MS. 0 = none, which only the proxy itself uses (Toxiproxy toxics,
+ * whose clients never renew): the admin API refuses it, since every fault applied there has a lease.
+ */
 const LeaseMs = z.number().int().nonnegative().max(MAX_LEASE_MS, `leaseMs ${leaseLimit}`);
 
 export const FaultId = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected 1-128 of A-Z a-z 0-9 _ . : -');
@@ -139,8 +141,9 @@ export const ProxyFaultSpec = z.strictObject({
   /** Most requests (HTTP) or connections (TCP) affected at the same time; more pass clean. */
   maxConcurrent: z.number().int().positive().optional(),
   /**
-   * Lease in ms: the fault is removed on its own unless renewed in time. 0 = no lease. Default 15000;
-   * at most MAX_LEASE_MS (1 hour).
+   * Lease in ms: the fault is removed on its own unless renewed in time. Default 15000; at most
+   * MAX_LEASE_MS (1 hour). 0 = no lease, for the proxy's own Toxiproxy toxics only: the admin API
+   * refuses it.
    */
   leaseMs: LeaseMs.default(15_000),
 });

@@ -216,6 +216,22 @@ describe('Faultline admin API', () => {
     expectError(await app.inject('/faultline/faults/short'), 404, 'NOT_FOUND');
   });
 
+  it('refuses a fault without a lease (leaseMs 0) and applies nothing', async () => {
+    await addHttpProxy();
+    const body = expectError(
+      await app.inject({
+        method: 'POST',
+        url: '/faultline/proxies/web/faults',
+        payload: { id: 'forever', type: 'abort', params: { status: 500 }, leaseMs: 0 },
+      }),
+      400,
+      'INVALID_INPUT',
+    );
+    expect(body.message).toContain('leaseMs must be at least 1 ms');
+    expect(body.details).toEqual({ field: 'leaseMs' });
+    expect((await app.inject('/faultline/faults')).json()).toEqual([]);
+  });
+
   it('rejects unknown fault types, bad params and unknown proxies with their codes', async () => {
     await addHttpProxy();
     const unknown = expectError(

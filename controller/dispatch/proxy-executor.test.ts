@@ -139,7 +139,7 @@ describe('proxy executor', () => {
         : { status: 200, body: { reverted: true } };
     });
     servers.push(admin.server);
-    const ex = new ProxyExecutor({ adminUrl: admin.url, leaseMs: 0 });
+    const ex = new ProxyExecutor({ adminUrl: admin.url, leaseMs: 60_000 });
     executors.push(ex);
     const handle = await ex.apply(request);
     expect(await ex.revert(handle)).toEqual({ wasActive: true });
@@ -165,7 +165,7 @@ describe('proxy executor', () => {
         : { status: 201, body: {} },
     );
     servers.push(admin.server);
-    const ex = new ProxyExecutor({ adminUrl: admin.url, leaseMs: 0, revertRetryMs: 150 });
+    const ex = new ProxyExecutor({ adminUrl: admin.url, leaseMs: 60_000, revertRetryMs: 150 });
     executors.push(ex);
     const handle = await ex.apply(request);
     await expect(ex.revert(handle)).rejects.toMatchObject({

@@ -16,7 +16,7 @@ import {
 export interface ProxyExecutorOptions {
   /** Proxy admin base URL, e.g. `http://127.0.0.1:8474`. */
   adminUrl: string;
-  /** Lease in ms each fault is applied with; renewed every lease/3. Default 5000. */
+  /** Lease in ms each fault is applied with (the proxy refuses 0); renewed every lease/3. Default 5000. */
   leaseMs?: number;
   /** How long a revert keeps retrying an unreachable admin API, ms. Default 5000 (the lease ends it anyway). */
   revertRetryMs?: number;
@@ -163,8 +163,7 @@ export class ProxyExecutor implements FaultExecutor {
     await this.client.close();
   }
 
-  private startRenewing(handle: FaultHandle): NodeJS.Timeout | null {
-    if (handle.leaseMs <= 0) return null;
+  private startRenewing(handle: FaultHandle): NodeJS.Timeout {
     const timer = setInterval(
       () => {
         this.renew(handle).catch((err: unknown) => {

@@ -1,11 +1,27 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { FaultlineError } from '../../protocol/errors.ts';
+import { MAX_LEASE_MS } from '../../protocol/lease.ts';
 import { RenewRequest } from '../../protocol/proxy.ts';
 import type { AdminContext } from './admin-context.ts';
 import { parseInput } from './parse-input.ts';
 
 const FaultListQuery = z.object({ proxy: z.string().optional() });
+
+/**
+ * Every fault applied through this API has a lease, so a controller that dies leaves nothing behind
+ * for longer than the lease. `leaseMs: 0` (no lease) is kept for Toxiproxy toxics, whose clients
+ * never renew; they are applied through the Toxiproxy routes.
+ */
+function refuseNoLease(body: unknown): void {
+  if (typeof body === 'object' && body !== null && (body as { leaseMs?: unknown }).leaseMs === 0) {
+    throw new FaultlineError(
+      'INVALID_INPUT',
+      `invalid fault: leaseMs must be at least 1 ms: every fault applied here has a lease; renew it to keep the fault (at most ${MAX_LEASE_MS} ms per lease)`,
+      { field: 'leaseMs' },
+    );
+  }
+}
 
 /** Faults: apply to a proxy, list, read, renew a lease, revert one, revert all. */
 export const faultRoutes: FastifyPluginAsync<AdminContext> = async (app, ctx) => {
@@ -18,6 +34,7 @@ export const faultRoutes: FastifyPluginAsync<AdminContext> = async (app, ctx) =>
   });
 
   app.post<{ Params: { name: string } }>('/faultline/proxies/:name/faults', async (req, reply) => {
+    refuseNoLease(req.body);
     const view = store.apply(req.params.name, (req.body ?? {}) as never);
     ctx.log.info(
       { proxy: view.proxy, fault: view.id, type: view.type, leaseMs: view.leaseMs },
