@@ -14,6 +14,16 @@ import { TrafficWindow, type TrafficWindowOptions } from './traffic-window.ts';
 
 const OUTCOME_INDEX = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>;
 
+/** One sample of `metric` per outcome, with `labels` plus `outcome`; `counts` is indexed like OUTCOMES. */
+function sampleOutcomes(
+  out: PrometheusText,
+  metric: string,
+  labels: Record<string, string>,
+  counts: Float64Array,
+): void {
+  for (const o of OUTCOMES) out.sample(metric, { ...labels, outcome: o }, counts[OUTCOME_INDEX[o]]!);
+}
+
 export interface ProxyMetricsOptions {
   /** Options of each proxy's time window (by default a 300 s ring, 500 raw samples per cohort per second). */
   window?: TrafficWindowOptions;
@@ -126,14 +136,8 @@ export class ProxyMetrics implements MetricsSink {
       'counter',
       'Exchanges (HTTP requests, or TCP connections) by outcome.',
     );
-    for (const { name, s } of proxies) {
-      for (const o of OUTCOMES)
-        out.sample(
-          'faultline_proxy_requests_total',
-          { proxy: name, outcome: o },
-          s.outcomes[OUTCOME_INDEX[o]]!,
-        );
-    }
+    for (const { name, s } of proxies)
+      sampleOutcomes(out, 'faultline_proxy_requests_total', { proxy: name }, s.outcomes);
     out.family(
       'faultline_proxy_bytes_total',
       'counter',
@@ -192,14 +196,8 @@ export class ProxyMetrics implements MetricsSink {
       'counter',
       'Exchanges (HTTP requests, or TCP connections) a fault acted on, by outcome.',
     );
-    for (const { labels, f } of faults) {
-      for (const o of OUTCOMES)
-        out.sample(
-          'faultline_fault_requests_total',
-          { ...labels, outcome: o },
-          f.outcomes[OUTCOME_INDEX[o]]!,
-        );
-    }
+    for (const { labels, f } of faults)
+      sampleOutcomes(out, 'faultline_fault_requests_total', labels, f.outcomes);
     out.family(
       'faultline_fault_bytes_total',
       'counter',
