@@ -232,6 +232,24 @@ describe('Faultline admin API', () => {
     expect((await app.inject('/faultline/faults')).json()).toEqual([]);
   });
 
+  it('answers a JSON null body with 400 INVALID_INPUT that says it got null, and changes nothing', async () => {
+    await addHttpProxy();
+    const headers = { 'content-type': 'application/json' };
+    for (const [method, url] of [
+      ['POST', '/faultline/proxies/web/faults'],
+      ['PATCH', '/faultline/proxies/web'],
+    ] as const) {
+      const body = expectError(
+        await app.inject({ method, url, headers, payload: 'null' }),
+        400,
+        'INVALID_INPUT',
+      );
+      expect(body.message).toContain('received null');
+    }
+    expect((await app.inject('/faultline/faults')).json()).toEqual([]);
+    expect((await app.inject('/faultline/proxies/web')).json()).toMatchObject({ enabled: true });
+  });
+
   it('rejects unknown fault types, bad params and unknown proxies with their codes', async () => {
     await addHttpProxy();
     const unknown = expectError(

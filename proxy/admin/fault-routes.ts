@@ -35,7 +35,7 @@ export const faultRoutes: FastifyPluginAsync<AdminContext> = async (app, ctx) =>
 
   app.post<{ Params: { name: string } }>('/faultline/proxies/:name/faults', async (req, reply) => {
     refuseNoLease(req.body);
-    const view = store.apply(req.params.name, (req.body ?? {}) as never);
+    const view = store.apply(req.params.name, (req.body === undefined ? {} : req.body) as never);
     ctx.log.info(
       { proxy: view.proxy, fault: view.id, type: view.type, leaseMs: view.leaseMs },
       'fault applied',
@@ -56,7 +56,7 @@ export const faultRoutes: FastifyPluginAsync<AdminContext> = async (app, ctx) =>
   });
 
   app.post<{ Params: { id: string } }>('/faultline/faults/:id/renew', async (req) => {
-    const body = parseInput(RenewRequest, req.body ?? {}, 'renew request');
+    const body = parseInput(RenewRequest, req.body === undefined ? {} : req.body, 'renew request');
     return store.renew(req.params.id, body.leaseMs);
   });
 

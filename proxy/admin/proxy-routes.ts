@@ -21,7 +21,7 @@ export const proxyRoutes: FastifyPluginAsync<AdminContext> = async (app, ctx) =>
 
   app.patch<{ Params: NameParams }>('/faultline/proxies/:name', async (req) => {
     try {
-      return await manager.update(req.params.name, req.body ?? {});
+      return await manager.update(req.params.name, req.body === undefined ? {} : req.body);
     } catch (err) {
       if (isFaultlineError(err)) throw err;
       // A listener that cannot bind its new address (in use, not ours) is a conflict, not a bug.
