@@ -7,7 +7,8 @@
 // warm-up and the first filling of the proxy's fixed 2 × 64 MB young generation do not count: at
 // 1,000 req/s the TCP proxy allocates ~1 MB a second, so its young generation becomes resident
 // only ~3 minutes in (RSS 217 → 255 MiB from 60 to 180 s, then flat). Each end of the
-// comparison is the median of three 5 s readings, so one GC-timed swing cannot decide it. No GC
+// comparison is the median of a minute of 5 s readings (twelve), so a dip of a few readings, when
+// V8 gives pages back, cannot decide it (three readings could: 2026-12-02 19:25Z). No GC
 // is forced before those readings: a forced full GC evacuates into fresh pages and itself raises
 // RSS for a while. After the last reading, one forced GC (node --expose-gc) gives the V8 heap in
 // use, the plainer JavaScript-leak signal. Half the traffic goes through a 0 ms latency fault,
@@ -19,6 +20,7 @@ import { startNginxStatic } from './support/peers.ts';
 import { pinSelf, rssBytes } from './support/processes.ts';
 import { PROXY_FLAGS_NOTE, PROXY_NODE_FLAGS } from './support/proxy-node-flags.ts';
 import { fmtInt, markdownTable, type TargetCheck, targetsTable } from './support/report.ts';
+import { type Reading, windowMedian } from './support/rss-window.ts';
 import { runSoak, type SoakStats } from './support/soak-client.ts';
 
 const { values: args } = parseArgs({
@@ -40,18 +42,14 @@ const BASELINE_SEC = Math.round(Number(args.warmup) * 60);
 const MEASURED_SEC = Math.round(Number(args.minutes) * 60);
 /** RSS sampling period, ms. */
 const SAMPLE_MS = 5_000;
-// Three readings past the measured window, so the end's median lies a full --minutes after the
-// baseline's first reading.
-const DURATION_SEC = BASELINE_SEC + MEASURED_SEC + (4 * SAMPLE_MS) / 1_000;
+/** Each end of the growth figure is the median RSS over this long, s. */
+const END_WINDOW_SEC = 60;
+// The end window starts a full --minutes after the baseline window, and one reading more lets it fill.
+const DURATION_SEC = BASELINE_SEC + MEASURED_SEC + END_WINDOW_SEC + SAMPLE_MS / 1_000;
 const CONNECTIONS = Number(args.connections);
 /** Requests per second per proxy, over all its connections. */
 const RATE = Number(args.rate);
 const MODES = args.modes.split(',').map((m) => m.trim()) as ('http' | 'tcp')[];
-
-interface Reading {
-  tSec: number;
-  rss: number;
-}
 
 interface Soaked {
   mode: 'http' | 'tcp';
@@ -125,16 +123,12 @@ try {
 
   const checks: TargetCheck[] = [];
   const rows = soaked.map((s) => {
-    const median3 = (rs: Reading[]): Reading => [...rs].sort((a, b) => a.rss - b.rss)[rs.length >> 1]!;
-    const fromIdx = Math.max(
-      0,
-      s.samples.findIndex((x) => x.tSec >= BASELINE_SEC),
-    );
-    const base = median3(s.samples.slice(fromIdx, fromIdx + 3));
-    const endIdx = s.samples.findIndex((x) => x.tSec >= s.samples[fromIdx]!.tSec + MEASURED_SEC);
-    const end = median3(endIdx < 0 ? s.samples.slice(-3) : s.samples.slice(endIdx, endIdx + 3));
+    const endFrom = BASELINE_SEC + MEASURED_SEC;
+    const base = windowMedian(s.samples, BASELINE_SEC, END_WINDOW_SEC);
+    const end = windowMedian(s.samples, endFrom, END_WINDOW_SEC);
+    if (!base || !end) throw new Error(`${s.mode}: no RSS reading in a window (the soak ended early?)`);
     checks.push({
-      what: `${s.mode} proxy RSS growth, t≈${base.tSec} s → t≈${end.tSec} s (medians of 3 readings)`,
+      what: `${s.mode} proxy RSS growth, ${BASELINE_SEC}–${BASELINE_SEC + END_WINDOW_SEC} s → ${endFrom}–${endFrom + END_WINDOW_SEC} s (medians over each minute)`,
       measured: pct(base.rss, end.rss),
       target: '< 10 %',
       met: (end.rss - base.rss) / base.rss < 0.1,
@@ -191,9 +185,9 @@ try {
   const body = [
     `${CONNECTIONS} keep-alive connections per proxy (one undici Client each), ${RATE} req/s per proxy round robin, ` +
       `${DURATION_SEC} s; 50 % of requests (HTTP) or connections (TCP) under a 0 ms latency fault. ` +
-      `RSS of each proxy child from /proc every ${SAMPLE_MS / 1_000} s; growth compares medians of three ` +
-      `readings at the baseline (after ${BASELINE_SEC} s of load: start-up, JIT warm-up and the first filling ` +
-      `of the fixed young generation) and ${MEASURED_SEC} s later. V8 heap in use after one forced GC at the end (after ` +
+      `RSS of each proxy child from /proc every ${SAMPLE_MS / 1_000} s; growth compares the median reading of ` +
+      `the ${END_WINDOW_SEC} s after ${BASELINE_SEC} s of load (start-up, JIT warm-up and the first filling ` +
+      `of the fixed young generation are over by then) with that of the ${END_WINDOW_SEC} s starting ${MEASURED_SEC} s later. V8 heap in use after one forced GC at the end (after ` +
       'the last RSS reading) shows whether JavaScript objects pile up; RSS also holds pages V8 keeps.',
     '',
     summary,
