@@ -43,9 +43,9 @@ const MEASURED_SEC = Math.round(Number(args.minutes) * 60);
 /** RSS sampling period, ms. */
 const SAMPLE_MS = 5_000;
 /** Each end of the growth figure is the median RSS over this long, s. */
-const END_WINDOW_SEC = 60;
+const WINDOW_SEC = 60;
 // The end window starts a full --minutes after the baseline window, and one reading more lets it fill.
-const DURATION_SEC = BASELINE_SEC + MEASURED_SEC + END_WINDOW_SEC + SAMPLE_MS / 1_000;
+const DURATION_SEC = BASELINE_SEC + MEASURED_SEC + WINDOW_SEC + SAMPLE_MS / 1_000;
 const CONNECTIONS = Number(args.connections);
 /** Requests per second per proxy, over all its connections. */
 const RATE = Number(args.rate);
@@ -124,11 +124,11 @@ try {
   const checks: TargetCheck[] = [];
   const rows = soaked.map((s) => {
     const endFrom = BASELINE_SEC + MEASURED_SEC;
-    const base = windowMedian(s.samples, BASELINE_SEC, END_WINDOW_SEC);
-    const end = windowMedian(s.samples, endFrom, END_WINDOW_SEC);
+    const base = windowMedian(s.samples, BASELINE_SEC, WINDOW_SEC);
+    const end = windowMedian(s.samples, endFrom, WINDOW_SEC);
     if (!base || !end) throw new Error(`${s.mode}: no RSS reading in a window (the soak ended early?)`);
     checks.push({
-      what: `${s.mode} proxy RSS growth, ${BASELINE_SEC}–${BASELINE_SEC + END_WINDOW_SEC} s → ${endFrom}–${endFrom + END_WINDOW_SEC} s (medians over each minute)`,
+      what: `${s.mode} proxy RSS growth, ${BASELINE_SEC}–${BASELINE_SEC + WINDOW_SEC} s → ${endFrom}–${endFrom + WINDOW_SEC} s (medians over each minute)`,
       measured: pct(base.rss, end.rss),
       target: '< 10 %',
       met: (end.rss - base.rss) / base.rss < 0.1,
@@ -186,8 +186,8 @@ try {
     `${CONNECTIONS} keep-alive connections per proxy (one undici Client each), ${RATE} req/s per proxy round robin, ` +
       `${DURATION_SEC} s; 50 % of requests (HTTP) or connections (TCP) under a 0 ms latency fault. ` +
       `RSS of each proxy child from /proc every ${SAMPLE_MS / 1_000} s; growth compares the median reading of ` +
-      `the ${END_WINDOW_SEC} s after ${BASELINE_SEC} s of load (start-up, JIT warm-up and the first filling ` +
-      `of the fixed young generation are over by then) with that of the ${END_WINDOW_SEC} s starting ${MEASURED_SEC} s later. V8 heap in use after one forced GC at the end (after ` +
+      `the ${WINDOW_SEC} s after ${BASELINE_SEC} s of load (meant to let start-up, JIT warm-up and the first filling ` +
+      `of the fixed young generation pass) with that of the ${WINDOW_SEC} s starting ${MEASURED_SEC} s later. V8 heap in use after one forced GC at the end (after ` +
       'the last RSS reading) shows whether JavaScript objects pile up; RSS also holds pages V8 keeps.',
     '',
     summary,
