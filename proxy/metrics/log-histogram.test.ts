@@ -52,6 +52,34 @@ describe('LogHistogram', () => {
     expect(a.quantileMs(0.5)).toBeNull();
   });
 
+  it('after a reset and reuse, reports exactly what a fresh histogram of the new values reports', () => {
+    const wide = Array.from({ length: 5_000 }, (_, i) => 0.001 * 1.005 ** i); // 1 µs .. ~70 s
+    const narrow = Array.from({ length: 3_000 }, (_, i) => 2 + (i % 97) * 0.01);
+    const reused = new LogHistogram();
+    for (const v of wide) reused.record(v, logBucketOf(v), true);
+    reused.reset();
+    const fresh = new LogHistogram();
+    for (const v of narrow) {
+      reused.record(v, logBucketOf(v), false);
+      fresh.record(v, logBucketOf(v), false);
+    }
+    expect(reused.errors).toBe(0);
+    for (const q of [0.01, 0.25, 0.5, 0.75, 0.99]) expect(reused.quantileMs(q)).toBe(fresh.quantileMs(q));
+  });
+
+  it('merges a histogram spread over hundreds of buckets into a near-empty one without losing a count', () => {
+    const values = Array.from({ length: 4_000 }, (_, i) => 0.01 * 1.003 ** i); // 10 µs .. ~1.6 s
+    const small = new LogHistogram();
+    small.record(values[0]!, logBucketOf(values[0]!), false);
+    const big = new LogHistogram();
+    for (const v of values.slice(1)) big.record(v, logBucketOf(v), false);
+    small.merge(big);
+    const all = new LogHistogram();
+    for (const v of values) all.record(v, logBucketOf(v), false);
+    expect(small.count).toBe(4_000);
+    for (const q of [0.001, 0.1, 0.5, 0.9, 0.999]) expect(small.quantileMs(q)).toBe(all.quantileMs(q));
+  });
+
   it('puts sub-microsecond and huge values in the end buckets without throwing', () => {
     expect(logBucketOf(0)).toBe(0);
     expect(logBucketOf(-1)).toBe(0);
