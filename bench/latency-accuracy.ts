@@ -15,13 +15,16 @@
 // same conditions in the same rounds (figures only; verdicts are for the proxy as shipped). Unless
 // --no-reference, a bare Node delayer (bench/fixtures/bare-delayer.ts: setTimeout per chunk or per
 // request, nothing else) with the same flags runs the same conditions in the same rounds too: the
-// tail any Node delayer shows on this host at this load, beside Faultline's (figures only).
+// tail any Node delayer shows on this host at this load, beside Faultline's (figures only). In HTTP
+// mode so does HAProxy with a Lua delay (bench/support/haproxy-delayer.ts), on the same CPU: the
+// tail a delayer outside Node, written in C, shows there (figures only).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBenchRun } from './support/bench-run.ts';
 import { damonNote, kdamondCpuMs, readDamon } from './support/damon.ts';
 import { buildFreezeWatch, type FreezeWatch, startFreezeWatch } from './support/freeze-watch.ts';
+import { startHaproxyDelayer } from './support/haproxy-delayer.ts';
 import { type Condition, runConditions } from './support/latency-conditions.ts';
 import { modeReport, type ProxyRuns, type SoundnessLimits } from './support/latency-report.ts';
 import {
@@ -62,7 +65,7 @@ const { values: args } = parseArgs({
     'upstream-connections': { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
-    /** Skip the bare Node delayer that runs beside the proxy as a reference. */
+    /** Skip the reference delayers (bare Node; HAProxy with Lua in HTTP mode) that run beside the proxy. */
     'no-reference': { type: 'boolean', default: false },
   },
 });
@@ -81,8 +84,9 @@ const PROXY_NODE_ARGS = args['proxy-node-args'].split(' ').filter(Boolean);
 const COMPARE_NODE_ARGS = args['compare-node-args'].split(' ').filter(Boolean);
 /** Most connections the paced client opens (each costs the TCP proxy two file descriptors). */
 const MAX_CONNECTIONS = 6_000;
-/** How the reference process's rows are labelled. */
+/** How the reference processes' rows are labelled. */
 const REFERENCE_NAME = 'bare Node delayer';
+const HAPROXY_REFERENCE_NAME = 'HAProxy Lua delayer';
 /**
  * When a run's verdicts count: the client sent on time (the p50 verdict needs a punctual median
  * send, ms; the p99 verdict a punctual p99), at most 0.1 % of requests failed, the proxy did not
@@ -151,11 +155,18 @@ try {
     const ref = args['no-reference']
       ? undefined
       : await startProxy(mode, `bare-${mode}`, PROXY_NODE_ARGS, 'bare-delayer.ts');
+    // HAProxy's Lua hooks run per request in `mode http`; in `mode tcp` only once per connection,
+    // so it can delay no TCP chunk and is the HTTP reference only.
+    const hap =
+      args['no-reference'] || mode !== 'http'
+        ? undefined
+        : await startHaproxyDelayer({ group: run.group, dir: run.dir, cpu: run.cpus.proxy }, upstream.port);
+    const hapUrl = hap && `http://127.0.0.1:${hap.port}/`;
     await runWrk({ url: main.url, connections: 32, durationSec: 1, cpu: run.cpus.load });
     const peak = await runWrk({ url: main.url, connections: 32, durationSec: 5, cpu: run.cpus.load });
-    // The compare proxy and the bare delayer get the same 6 s of wrk, so none meets the paced load cold.
-    for (const p of [other, ref])
-      if (p) await runWrk({ url: p.url, connections: 32, durationSec: 6, cpu: run.cpus.load });
+    // The compare proxy and the references get the same 6 s of wrk, so none meets the paced load cold.
+    for (const url of [other?.url, ref?.url, hapUrl])
+      if (url) await runWrk({ url, connections: 32, durationSec: 6, cpu: run.cpus.load });
     const proxyConditions = (p: typeof main, name: string): Condition[] => [
       { label: `${name}, no fault`, url: p.url, probe: p.probe },
       ...DIRECTIONS.map(
@@ -178,11 +189,33 @@ try {
         }),
       ),
     ];
+    const hapConditions = (): Condition[] =>
+      hap && hapUrl
+        ? [
+            { label: `${HAPROXY_REFERENCE_NAME}, no fault`, url: hapUrl, pid: hap.pid },
+            ...DIRECTIONS.map(
+              (direction): Condition => ({
+                label: `${HAPROXY_REFERENCE_NAME} + ${DELAY_MS} ms delay, ${direction}`,
+                url: hapUrl,
+                pid: hap.pid,
+                apply: () => hap.setDelay(direction === 'upstream' ? 'upstream' : 'downstream', DELAY_MS),
+                revert: () => hap.reset(),
+              }),
+            ),
+          ]
+        : [];
+    /** Each process's conditions (no fault, then a fault per direction), in run order after direct. */
+    const groups = [
+      { conditions: proxyConditions(main, 'proxy'), main: true },
+      ...(other
+        ? [{ conditions: proxyConditions(other, `proxy (${COMPARE_NODE_ARGS.join(' ')})`), main: false }]
+        : []),
+      ...(ref ? [{ conditions: proxyConditions(ref, REFERENCE_NAME), main: false, reference: true }] : []),
+      ...(hap ? [{ conditions: hapConditions(), main: false, reference: true }] : []),
+    ];
     const conditions: Condition[] = [
       { label: 'direct to upstream (no proxy)', url: direct },
-      ...proxyConditions(main, 'proxy'),
-      ...(other ? proxyConditions(other, `proxy (${COMPARE_NODE_ARGS.join(' ')})`) : []),
-      ...(ref ? proxyConditions(ref, REFERENCE_NAME) : []),
+      ...groups.flatMap((g) => g.conditions),
     ];
     // In flight at once ≈ rate × delay; twice that leaves room for jitter in the answers.
     const connectionsFor = (rate: number): number =>
@@ -258,13 +291,16 @@ try {
         },
         onRun: (label, r) => console.log(`${mode} ${label.padEnd(40)} ${summary(r)}`),
       });
-      const group = (at: number, judged: boolean, reference = false): ProxyRuns => ({
-        base: results[at]!,
-        faulted: DIRECTIONS.map((direction, i) => ({ direction, result: results[at + 1 + i]! })),
-        judged,
-        reference,
-      });
       const per = 1 + DIRECTIONS.length;
+      const proxies = groups.map((g, n): ProxyRuns => {
+        const at = 1 + n * per;
+        return {
+          base: results[at]!,
+          faulted: DIRECTIONS.map((direction, i) => ({ direction, result: results[at + 1 + i]! })),
+          judged: g.main && judged,
+          reference: g.reference ?? false,
+        };
+      });
       const report = modeReport({
         mode: `${mode} at ${what}`,
         heading:
@@ -275,11 +311,7 @@ try {
           `${judged ? '.' : '; figures only (targets are judged at the first load of each kind).'}`,
         delayMs: DELAY_MS,
         direct: results[0]!,
-        proxies: [
-          group(1, judged),
-          ...(other ? [group(1 + per, false)] : []),
-          ...(ref ? [group(1 + per * (other ? 2 : 1), false, true)] : []),
-        ],
+        proxies,
         limits: LIMITS,
       });
       if (report.saturated) exitCode = 1;
@@ -290,6 +322,7 @@ try {
     await main.proxy.stop();
     await other?.proxy.stop();
     await ref?.proxy.stop();
+    await hap?.stop();
   }
   const body = [
     `Each mode: peak through the proxy with no fault (\`wrk -t1 -c32 -d5s\`), and again over as many connections as the paced run uses (its share of that second peak is in each heading), then an open-loop C client ` +
@@ -330,6 +363,11 @@ try {
       `Rows "${REFERENCE_NAME}" are bench/fixtures/bare-delayer.ts, run in the same rounds with the proxy's flags: a node:net pipe (TCP) or a node:http server with one undici pool (HTTP) that waits setTimeout(${DELAY_MS}) per chunk or per request and does nothing else (no fault chain, metrics, backpressure, and it may be up to 1 ms early). Its tail is what Node and this host give any delayer at this load; figures only, no verdict.`,
     );
   }
+  if (!args['no-reference'] && MODES.includes('http')) {
+    notes.push(
+      `Rows "${HAPROXY_REFERENCE_NAME}" (HTTP only) are HAProxy ${haproxyVersion()} with one thread, on the proxy's CPU, holding each request or response with bench/fixtures/haproxy-delay.lua (\`core.msleep(${DELAY_MS})\`, which yields to HAProxy's scheduler; whole ms, may be early by under 1 ms), run in the same rounds over kept connections: the tail a C delayer outside Node shows on this host at this load; figures only, no verdict. Its CPU is read from /proc; it has no loop probe.`,
+    );
+  }
   if (COMPARE_NODE_ARGS.length) {
     notes.push(
       `Rows marked (${COMPARE_NODE_ARGS.join(' ')}) are a second proxy process started with those flags, run in the same rounds; figures only, no verdict.`,
@@ -351,6 +389,12 @@ try {
   await run.stop();
 }
 process.exit(exitCode);
+
+/** `2.6.12` from `haproxy -v`, for the notes. */
+function haproxyVersion(): string {
+  const out = execFileSync('haproxy', ['-v'], { encoding: 'utf8' });
+  return /version (\S+)/i.exec(out)?.[1] ?? '(version unknown)';
+}
 
 function summary(r: PacedResult): string {
   const q = (p: number): string => fmtMs(quantile(r.latenciesMs, p), 3);

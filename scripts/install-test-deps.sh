@@ -8,7 +8,7 @@ set -euo pipefail
 # needs a new tool; nothing else in this script needs to change.
 PACKAGES=(
   nginx-light    # baseline reverse proxy and steady upstream in bench/
-  haproxy        # baseline proxy (mode http and mode tcp) in bench/
+  haproxy        # baseline proxy (mode http and mode tcp) in bench/; its Lua is the latency reference
   wrk            # load generator for bench/
   prometheus     # scrapes the proxy's /metrics in tests
   iproute2       # ip netns, tc (tbf/htb) for network fault tests

@@ -7,6 +7,7 @@ import {
   type PacedSession,
   runPaced,
 } from './paced-client.ts';
+import { cpuSeconds } from './processes.ts';
 import { quantile } from './report.ts';
 
 /** One way of sending the paced load (e.g. straight to the upstream, or through a faulted proxy). */
@@ -15,6 +16,11 @@ export interface Condition {
   url: string;
   /** The proxy child preloaded with loop-probe.ts, and the file it writes: its stats are read per run. */
   probe?: { pid: number; file: string };
+  /**
+   * A process under test that has no loop probe (a peer such as HAProxy): its client keeps its
+   * connections as a probed proxy's does, and its CPU share is read from /proc per run.
+   */
+  pid?: number;
   /** Called before each of its runs (e.g. apply a fault) and after it (revert). */
   apply?: () => Promise<unknown>;
   revert?: () => Promise<unknown>;
@@ -114,7 +120,7 @@ const MAX_WARMUP_RUNS = 6;
 const WARMUP_GC_PAUSES = 2;
 
 /**
- * Runs every condition per round. A proxy (a condition with a probe) is sent to by one paced client
+ * Runs every condition per round. A proxy (a condition with a probe or a pid) is sent to by one paced client
  * whose connections stay open for all of that proxy's runs, and which first carries an unreported
  * warm-up (5 s runs until the proxy has had two GC pauses, at most 30 s): a fault is applied to
  * traffic already flowing on established connections, as on a running
@@ -122,7 +128,8 @@ const WARMUP_GC_PAUSES = 2;
  * (the scavenges that copy and then promote their objects: 20–70 ms each on the 2-core bench
  * machine) is paid before the first reported run instead of inside every one. No forced GC: after
  * one `gc()` the proxy ran a full GC every ~1.2 s, in place of its scavenges, for the rest of a
- * traced run. Other conditions (the upstream straight) get a fresh client per run.
+ * traced run; a proxy without a probe gets one warm-up run. Other conditions (the upstream straight)
+ * get a fresh client per run.
  */
 export async function runConditions(opts: ConditionRunOptions): Promise<ConditionResult[]> {
   const read = (probe: { pid: number; file: string }): Promise<LoopStats> =>
@@ -132,13 +139,19 @@ export async function runConditions(opts: ConditionRunOptions): Promise<Conditio
   const sessions = new Map<string, PacedSession>();
   try {
     for (const c of opts.conditions) {
-      if (!c.probe || sessions.has(c.url)) continue;
+      if ((!c.probe && c.pid === undefined) || sessions.has(c.url)) continue;
       const session = openPacedSession(opts.bin, { ...connections, url: c.url });
       sessions.set(c.url, session);
+      const warmup = { ratePerSec, durationSec: WARMUP_RUN_SEC, warmupSec: WARMUP_RUN_SEC };
+      // A peer without a probe has no GC to wait for: one run opens and warms its connections.
+      if (!c.probe) {
+        await session.run(warmup);
+        continue;
+      }
       await read(c.probe);
       let pauses = 0;
       for (let n = 0; n < MAX_WARMUP_RUNS && pauses < WARMUP_GC_PAUSES; n++) {
-        await session.run({ ratePerSec, durationSec: WARMUP_RUN_SEC, warmupSec: WARMUP_RUN_SEC });
+        await session.run(warmup);
         pauses += (await read(c.probe)).gcPauses;
       }
     }
@@ -150,11 +163,11 @@ export async function runConditions(opts: ConditionRunOptions): Promise<Conditio
       for (const [i, c] of opts.conditions.entries()) {
         await c.apply?.();
         try {
+          const underTest = c.probe !== undefined || c.pid !== undefined;
           // Readings right before the run start the proxy's stats afresh.
-          if (c.probe) {
-            await read(c.probe);
-            await opts.freezeWatch?.read();
-          }
+          if (c.probe) await read(c.probe);
+          if (underTest) await opts.freezeWatch?.read();
+          const cpuAt = c.pid === undefined ? undefined : { s: cpuSeconds(c.pid), t: performance.now() };
           const session = sessions.get(c.url);
           const r = session
             ? await session.run(phase)
@@ -164,7 +177,11 @@ export async function runConditions(opts: ConditionRunOptions): Promise<Conditio
             const stats = await read(c.probe);
             cpuPercent = stats.cpuPercent;
             loops[i] = mergeLoop(loops[i], stats);
-            if (opts.freezeWatch) freezes[i] = mergeFreeze(freezes[i], await opts.freezeWatch.read());
+          } else if (cpuAt && c.pid !== undefined) {
+            cpuPercent = ((cpuSeconds(c.pid) - cpuAt.s) * 100_000) / (performance.now() - cpuAt.t);
+          }
+          if (underTest && opts.freezeWatch) {
+            freezes[i] = mergeFreeze(freezes[i], await opts.freezeWatch.read());
           }
           runs[i]!.push(r);
           cpus[i]!.push(cpuPercent);

@@ -139,4 +139,24 @@ describe('latency report verdicts', () => {
       ['tcp: added p99, downstream', true],
     ]);
   });
+
+  it("gives a probe-less peer's CPU as the mean of its per-run readings in the diagnostics", () => {
+    const base = {
+      ...result('HAProxy Lua delayer, no fault', 0.2, 3),
+      perRound: [
+        { p99Ms: 3, cpuPercent: 20 },
+        { p99Ms: 3, cpuPercent: 31 },
+      ],
+    };
+    const r = modeReport({
+      mode: 'http',
+      heading: 'heading',
+      delayMs: 100,
+      direct: result('direct to upstream (no proxy)', 0.09, 0.2),
+      proxies: [{ base, faulted: [], judged: false, reference: true }],
+      limits: LIMITS,
+    });
+    // run | client send lag | waited for a connection | proxy CPU | ...
+    expect(r.markdown).toMatch(/\| HAProxy Lua delayer, no fault \| [^|]+ \| 0 \| 26 % \|/);
+  });
 });

@@ -29,7 +29,10 @@ export interface ProxyRuns {
   faulted: { direction: string; result: ConditionResult }[];
   /** Verdicts are given for this proxy (the product as shipped); false = figures only. */
   judged: boolean;
-  /** A bare Node delayer run as the floor: the judged proxy's added latency is compared with its. */
+  /**
+   * A reference delayer (the bare Node delayer; HAProxy with a Lua delay): the judged proxy's added
+   * latency is compared with its.
+   */
   reference?: boolean;
 }
 
@@ -243,13 +246,21 @@ function latencyRow(
   ];
 }
 
+/** The proxy's CPU over a condition's runs, % of one core: its probe's, else the mean of /proc readings per run. */
+function cpuOf(r: ConditionResult): number | undefined {
+  if (r.loop) return r.loop.cpuPercent;
+  const cpus = r.perRound.flatMap((run) => (run.cpuPercent === undefined ? [] : [run.cpuPercent]));
+  return cpus.length ? cpus.reduce((a, b) => a + b, 0) / cpus.length : undefined;
+}
+
 function diagRow(r: ConditionResult): string[] {
   const l = r.loop;
+  const cpu = cpuOf(r);
   return [
     r.label,
     `${fmtMs(lag(r, 0.5), 3)} / ${fmtMs(lag(r, 0.99), 3)} / ${fmtMs(lag(r, 1), 2)}`,
     fmtInt(r.queued),
-    l ? `${Math.round(l.cpuPercent)} %` : '—',
+    cpu === undefined ? '—' : `${Math.round(cpu)} %`,
     l ? `${fmtMs(l.timerLagP50Ms, 3)} / ${fmtMs(l.timerLagP99Ms, 3)} / ${fmtMs(l.timerLagMaxMs)}` : '—',
     l ? `${fmtMs(l.delayP99Ms)} / ${fmtMs(l.delayMaxMs)}` : '—',
     l ? `${l.gcPauses} / ${fmtMs(l.gcTotalMs, 1)} / ${fmtMs(l.gcMaxMs, 1)}` : '—',

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { canPin, repin, stopChild } from './processes.ts';
+import { canPin, cpuSeconds, repin, stopChild } from './processes.ts';
 
 const allowed = (pid: number): string =>
   /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '';
@@ -41,5 +41,21 @@ describe('repin', () => {
     expect([allowed(shell.pid!), allowed(child!)]).toEqual(['1', '1']);
     repin(shell.pid!, 0);
     expect([allowed(shell.pid!), allowed(child!)]).toEqual(['0', '0']);
+  });
+});
+
+describe('cpuSeconds', () => {
+  it('counts the CPU a busy process burns and not the time a sleeping one waits', async () => {
+    const busy = spawn(process.execPath, ['-e', 'const t = Date.now(); while (Date.now() - t < 600);'], {
+      stdio: 'ignore',
+    });
+    const idle = spawn('sleep', ['30'], { stdio: 'ignore' });
+    started.push(busy, idle);
+    // Read while both still run: the busy one spins for 600 ms of wall time after Node starts.
+    await new Promise((r) => setTimeout(r, 450));
+    const busyCpu = cpuSeconds(busy.pid!);
+    const idleCpu = cpuSeconds(idle.pid!);
+    expect(busyCpu).toBeGreaterThan(0.15);
+    expect(idleCpu).toBeLessThan(0.05);
   });
 });

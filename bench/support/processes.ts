@@ -54,6 +54,18 @@ export function rssBytes(pid: number): number {
 }
 
 /**
+ * CPU time a process has used, s (user + system, its threads included, from /proc/PID/stat).
+ * Linux reports it in clock ticks of USER_HZ, which is 100 on every architecture Node runs on here.
+ */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name and state.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
  * Every child process a bench started, so that all of them are killed (by pid) on every way
  * out: normal end, an exception, or Ctrl-C.
  */
