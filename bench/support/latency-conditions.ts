@@ -120,16 +120,15 @@ const MAX_WARMUP_RUNS = 6;
 const WARMUP_GC_PAUSES = 2;
 
 /**
- * Runs every condition per round. A proxy (a condition with a probe or a pid) is sent to by one paced client
- * whose connections stay open for all of that proxy's runs, and which first carries an unreported
- * warm-up (5 s runs until the proxy has had two GC pauses, at most 30 s): a fault is applied to
- * traffic already flowing on established connections, as on a running
- * service, and the proxy's cost of accepting (and, in TCP mode, dialling) thousands of connections
- * (the scavenges that copy and then promote their objects: 20–70 ms each on the 2-core bench
- * machine) is paid before the first reported run instead of inside every one. No forced GC: after
- * one `gc()` the proxy ran a full GC every ~1.2 s, in place of its scavenges, for the rest of a
- * traced run; a proxy without a probe gets one warm-up run. Other conditions (the upstream straight)
- * get a fresh client per run.
+ * Runs every condition per round. A proxy (a condition with a probe or a pid) is sent to by one
+ * paced client whose connections stay open for all of that proxy's runs, and which first carries an
+ * unreported warm-up (5 s runs until the proxy has had two GC pauses, at most 30 s; one run for a
+ * proxy without a probe): a fault is applied to traffic already flowing on established connections,
+ * as on a running service, and the proxy's cost of accepting (and, in TCP mode, dialling) thousands
+ * of connections (the scavenges that copy and then promote their objects: 20–70 ms each on the
+ * 2-core bench machine) is paid before the first reported run instead of inside every one. No forced
+ * GC: after one `gc()` the proxy ran a full GC every ~1.2 s, in place of its scavenges, for the rest
+ * of a traced run. Other conditions (the upstream straight) get a fresh client per run.
  */
 export async function runConditions(opts: ConditionRunOptions): Promise<ConditionResult[]> {
   const read = (probe: { pid: number; file: string }): Promise<LoopStats> =>
