@@ -15,16 +15,16 @@
 // same conditions in the same rounds (figures only; verdicts are for the proxy as shipped). Unless
 // --no-reference, a bare Node delayer (bench/fixtures/bare-delayer.ts: setTimeout per chunk or per
 // request, nothing else) with the same flags runs the same conditions in the same rounds too: the
-// tail any Node delayer shows on this host at this load, beside Faultline's (figures only). In HTTP
-// mode so does HAProxy with a Lua delay (bench/support/haproxy-delayer.ts), on the same CPU: the
-// tail a delayer outside Node, written in C, shows there (figures only).
+// tail any Node delayer shows on this host at this load, beside Faultline's (figures only). So does
+// a delayer outside Node, written in C, on the same CPU: HAProxy with a Lua delay in HTTP mode
+// (bench/support/haproxy-delayer.ts), bench/support/tcp-delayer.c in TCP mode (figures only).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBenchRun } from './support/bench-run.ts';
 import { damonNote, kdamondCpuMs, readDamon } from './support/damon.ts';
 import { buildFreezeWatch, type FreezeWatch, startFreezeWatch } from './support/freeze-watch.ts';
-import { startHaproxyDelayer } from './support/haproxy-delayer.ts';
+import { type DelayDirection, startHaproxyDelayer } from './support/haproxy-delayer.ts';
 import { type Condition, runConditions } from './support/latency-conditions.ts';
 import { modeReport, type ProxyRuns, type SoundnessLimits } from './support/latency-report.ts';
 import {
@@ -39,6 +39,7 @@ import { buildPacedClient, type PacedResult } from './support/paced-client.ts';
 import { startNginxStatic } from './support/peers.ts';
 import { PROXY_FLAGS_NOTE, PROXY_NODE_FLAGS } from './support/proxy-node-flags.ts';
 import { fmtInt, fmtMs, quantile, type TargetCheck, targetsTable } from './support/report.ts';
+import { buildTcpDelayer, startTcpDelayer } from './support/tcp-delayer.ts';
 import { runWrk } from './support/wrk.ts';
 
 const { values: args } = parseArgs({
@@ -65,7 +66,7 @@ const { values: args } = parseArgs({
     'upstream-connections': { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
-    /** Skip the reference delayers (bare Node; HAProxy with Lua in HTTP mode) that run beside the proxy. */
+    /** Skip the reference delayers (bare Node; HAProxy with Lua or tcp-delayer.c) that run beside the proxy. */
     'no-reference': { type: 'boolean', default: false },
   },
 });
@@ -86,7 +87,17 @@ const COMPARE_NODE_ARGS = args['compare-node-args'].split(' ').filter(Boolean);
 const MAX_CONNECTIONS = 6_000;
 /** How the reference processes' rows are labelled. */
 const REFERENCE_NAME = 'bare Node delayer';
-const HAPROXY_REFERENCE_NAME = 'HAProxy Lua delayer';
+const OUTSIDE_NAMES = { http: 'HAProxy Lua delayer', tcp: 'C epoll delayer' } as const;
+
+/** The reference delayer outside Node for one mode, driven like a proxy's fault. */
+interface OutsideReference {
+  name: string;
+  url: string;
+  pid: number;
+  setDelay(direction: DelayDirection, ms: number): Promise<void>;
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
 /**
  * When a run's verdicts count: the client sent on time (the p50 verdict needs a punctual median
  * send, ms; the p99 verdict a punctual p99), at most 0.1 % of requests failed, the proxy did not
@@ -155,17 +166,11 @@ try {
     const ref = args['no-reference']
       ? undefined
       : await startProxy(mode, `bare-${mode}`, PROXY_NODE_ARGS, 'bare-delayer.ts');
-    // HAProxy's Lua hooks run per request in `mode http`; in `mode tcp` only once per connection,
-    // so it can delay no TCP chunk and is the HTTP reference only.
-    const hap =
-      args['no-reference'] || mode !== 'http'
-        ? undefined
-        : await startHaproxyDelayer({ group: run.group, dir: run.dir, cpu: run.cpus.proxy }, upstream.port);
-    const hapUrl = hap && `http://127.0.0.1:${hap.port}/`;
+    const outside = args['no-reference'] ? undefined : await startOutsideReference(mode, upstream.port);
     await runWrk({ url: main.url, connections: 32, durationSec: 1, cpu: run.cpus.load });
     const peak = await runWrk({ url: main.url, connections: 32, durationSec: 5, cpu: run.cpus.load });
     // The compare proxy and the references get the same 6 s of wrk, so none meets the paced load cold.
-    for (const url of [other?.url, ref?.url, hapUrl])
+    for (const url of [other?.url, ref?.url, outside?.url])
       if (url) await runWrk({ url, connections: 32, durationSec: 6, cpu: run.cpus.load });
     const proxyConditions = (p: typeof main, name: string): Condition[] => [
       { label: `${name}, no fault`, url: p.url, probe: p.probe },
@@ -189,21 +194,18 @@ try {
         }),
       ),
     ];
-    const hapConditions = (): Condition[] =>
-      hap && hapUrl
-        ? [
-            { label: `${HAPROXY_REFERENCE_NAME}, no fault`, url: hapUrl, pid: hap.pid },
-            ...DIRECTIONS.map(
-              (direction): Condition => ({
-                label: `${HAPROXY_REFERENCE_NAME} + ${DELAY_MS} ms delay, ${direction}`,
-                url: hapUrl,
-                pid: hap.pid,
-                apply: () => hap.setDelay(direction === 'upstream' ? 'upstream' : 'downstream', DELAY_MS),
-                revert: () => hap.reset(),
-              }),
-            ),
-          ]
-        : [];
+    const outsideConditions = (o: OutsideReference): Condition[] => [
+      { label: `${o.name}, no fault`, url: o.url, pid: o.pid },
+      ...DIRECTIONS.map(
+        (direction): Condition => ({
+          label: `${o.name} + ${DELAY_MS} ms delay, ${direction}`,
+          url: o.url,
+          pid: o.pid,
+          apply: () => o.setDelay(direction === 'upstream' ? 'upstream' : 'downstream', DELAY_MS),
+          revert: () => o.reset(),
+        }),
+      ),
+    ];
     /** Each process's conditions (no fault, then a fault per direction), in run order after direct. */
     const groups = [
       { conditions: proxyConditions(main, 'proxy'), main: true },
@@ -211,7 +213,7 @@ try {
         ? [{ conditions: proxyConditions(other, `proxy (${COMPARE_NODE_ARGS.join(' ')})`), main: false }]
         : []),
       ...(ref ? [{ conditions: proxyConditions(ref, REFERENCE_NAME), main: false, reference: true }] : []),
-      ...(hap ? [{ conditions: hapConditions(), main: false, reference: true }] : []),
+      ...(outside ? [{ conditions: outsideConditions(outside), main: false, reference: true }] : []),
     ];
     const conditions: Condition[] = [
       { label: 'direct to upstream (no proxy)', url: direct },
@@ -322,7 +324,7 @@ try {
     await main.proxy.stop();
     await other?.proxy.stop();
     await ref?.proxy.stop();
-    await hap?.stop();
+    await outside?.stop();
   }
   const body = [
     `Each mode: peak through the proxy with no fault (\`wrk -t1 -c32 -d5s\`), and again over as many connections as the paced run uses (its share of that second peak is in each heading), then an open-loop C client ` +
@@ -365,7 +367,12 @@ try {
   }
   if (!args['no-reference'] && MODES.includes('http')) {
     notes.push(
-      `Rows "${HAPROXY_REFERENCE_NAME}" (HTTP only) are HAProxy ${haproxyVersion()} with one thread, on the proxy's CPU, holding each request or response with bench/fixtures/haproxy-delay.lua (\`core.msleep(${DELAY_MS})\`, which yields to HAProxy's scheduler; whole ms, may be early by under 1 ms), run in the same rounds over kept connections: the tail a C delayer outside Node shows on this host at this load; figures only, no verdict. Its CPU is read from /proc; it has no loop probe.`,
+      `Rows "${OUTSIDE_NAMES.http}" are HAProxy ${haproxyVersion()} with one thread, on the proxy's CPU, holding each request or response with bench/fixtures/haproxy-delay.lua (\`core.msleep(${DELAY_MS})\`, which yields to HAProxy's scheduler; whole ms, may be early by under 1 ms), run in the same rounds over kept connections (one 5 s warm-up run): the tail a C delayer outside Node shows on this host at this load; figures only, no verdict. Its CPU is read from /proc; it has no loop probe.`,
+    );
+  }
+  if (!args['no-reference'] && MODES.includes('tcp')) {
+    notes.push(
+      `Rows "${OUTSIDE_NAMES.tcp}" are bench/support/tcp-delayer.c (\`cc -O2\`): one thread, epoll, each chunk held in one queue and written ${DELAY_MS} ms after it was read, timed by a timerfd in ns (never early), on the proxy's CPU, in the same rounds over kept connections (one 5 s warm-up run): the tail a C delayer outside Node shows on this host at this load (HAProxy's Lua hooks run once per TCP connection, not per chunk); figures only, no verdict. Its CPU is read from /proc.`,
     );
   }
   if (COMPARE_NODE_ARGS.length) {
@@ -389,6 +396,20 @@ try {
   await run.stop();
 }
 process.exit(exitCode);
+
+/**
+ * HAProxy with a Lua delay (HTTP; its Lua hooks run per request in `mode http` but once per
+ * connection in `mode tcp`) or tcp-delayer.c (TCP), on the proxy's CPU.
+ */
+async function startOutsideReference(mode: 'http' | 'tcp', upstreamPort: number): Promise<OutsideReference> {
+  const cpu = run.cpus.proxy;
+  if (mode === 'http') {
+    const h = await startHaproxyDelayer({ group: run.group, dir: run.dir, cpu }, upstreamPort);
+    return { ...h, name: OUTSIDE_NAMES.http, url: `http://127.0.0.1:${h.port}/` };
+  }
+  const t = await startTcpDelayer(buildTcpDelayer(run.dir), { upstreamPort, cpu });
+  return { ...t, name: OUTSIDE_NAMES.tcp, url: `http://127.0.0.1:${t.port}/`, stop: t.close };
+}
 
 /** `2.6.12` from `haproxy -v`, for the notes. */
 function haproxyVersion(): string {

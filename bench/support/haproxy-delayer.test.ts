@@ -6,6 +6,13 @@ import { type HaproxyDelayer, startHaproxyDelayer } from './haproxy-delayer.ts';
 import { STATIC_BODY, startNginxStatic } from './peers.ts';
 import { ChildGroup } from './processes.ts';
 
+/**
+ * The delay the tests set, ms, and the most an exchange without it may take: far apart, so that a
+ * slow moment on a busy test machine cannot pass for a delay or hide one.
+ */
+const HELD_MS = 600;
+const UNHELD_MS = 300;
+
 /** Time of one GET through the delayer, ms, and what it answered. */
 async function timedGet(port: number): Promise<{ ms: number; status: number; body: string }> {
   const t0 = performance.now();
@@ -36,18 +43,18 @@ describe('HAProxy Lua delayer', () => {
   it('passes requests straight through until a delay is set', async () => {
     const r = await timedGet(delayer.port);
     expect(r).toMatchObject({ status: 200, body: STATIC_BODY });
-    expect(r.ms).toBeLessThan(80);
+    expect(r.ms).toBeLessThan(UNHELD_MS);
   });
 
   it('holds each request, then each response, for the delay set in that direction, and stops on reset', async () => {
     for (const direction of ['upstream', 'downstream'] as const) {
-      await delayer.setDelay(direction, 150);
+      await delayer.setDelay(direction, HELD_MS);
       const held = await timedGet(delayer.port);
       expect(held).toMatchObject({ status: 200, body: STATIC_BODY });
       // core.msleep counts in HAProxy's whole-ms clock: allow it to end up to 1 ms early.
-      expect(held.ms).toBeGreaterThanOrEqual(149);
+      expect(held.ms).toBeGreaterThanOrEqual(HELD_MS - 1);
       await delayer.reset();
-      expect((await timedGet(delayer.port)).ms).toBeLessThan(80);
+      expect((await timedGet(delayer.port)).ms).toBeLessThan(UNHELD_MS);
     }
   });
 
