@@ -21,10 +21,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Direction } from '../protocol/proxy.ts';
 import { startBenchRun } from './support/bench-run.ts';
 import { damonNote, kdamondCpuMs, readDamon } from './support/damon.ts';
 import { buildFreezeWatch, type FreezeWatch, startFreezeWatch } from './support/freeze-watch.ts';
-import { type DelayDirection, startHaproxyDelayer } from './support/haproxy-delayer.ts';
+import { startHaproxyDelayer } from './support/haproxy-delayer.ts';
 import { type Condition, runConditions } from './support/latency-conditions.ts';
 import { modeReport, type ProxyRuns, type SoundnessLimits } from './support/latency-report.ts';
 import {
@@ -94,7 +95,7 @@ interface OutsideReference {
   name: string;
   url: string;
   pid: number;
-  setDelay(direction: DelayDirection, ms: number): Promise<void>;
+  setDelay(direction: Direction, ms: number): Promise<void>;
   reset(): Promise<void>;
   stop(): Promise<void>;
 }

@@ -2,18 +2,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Direction } from '../../protocol/proxy.ts';
 import type { PeerContext, StartedPeer } from './peers.ts';
 import { freePort, stopChild, waitForPort } from './processes.ts';
 
 const LUA = fileURLToPath(new URL('../fixtures/haproxy-delay.lua', import.meta.url));
 
-/** A direction of the delay, named as Faultline's latency fault names it. */
-export type DelayDirection = 'upstream' | 'downstream';
-
 /** HAProxy in `mode http` with a Lua delay per direction, switched at run time. */
 export interface HaproxyDelayer extends StartedPeer {
   /** Holds every request (upstream) or response (downstream) `ms` before passing it on; 0 = none. */
-  setDelay(direction: DelayDirection, ms: number): Promise<void>;
+  setDelay(direction: Direction, ms: number): Promise<void>;
   /** Both directions back to no delay. */
   reset(): Promise<void>;
   /** Stops this HAProxy before the group does: SIGTERM by pid, SIGKILL after 3 s. */
@@ -77,7 +75,7 @@ backend be
   // -db: stay in the foreground, so the spawned pid is the proxy itself.
   const child = ctx.group.spawn('haproxy', ['-db', '-f', conf], { cpu: ctx.cpu, name });
   await waitForPort(port);
-  const setDelay = async (direction: DelayDirection, ms: number): Promise<void> => {
+  const setDelay = async (direction: Direction, ms: number): Promise<void> => {
     if (!Number.isInteger(ms) || ms < 0) throw new Error(`delay must be whole ms ≥ 0, got ${ms}`);
     // `set var` is one of HAProxy 2.6's experimental CLI commands; it answers nothing on success.
     const answer = await cli(socketPath, `experimental-mode on; set var proc.delay_${direction} int(${ms})`);

@@ -30,8 +30,8 @@ export interface ProxyRuns {
   /** Verdicts are given for this proxy (the product as shipped); false = figures only. */
   judged: boolean;
   /**
-   * A reference delayer (the bare Node delayer; HAProxy with a Lua delay): the judged proxy's added
-   * latency is compared with its.
+   * A reference delayer (the bare Node one; one in C): the judged proxy's added latency is compared
+   * with its.
    */
   reference?: boolean;
 }
@@ -246,7 +246,10 @@ function latencyRow(
   ];
 }
 
-/** The proxy's CPU over a condition's runs, % of one core: its probe's, else the mean of /proc readings per run. */
+/**
+ * The proxy's CPU over a condition's runs, % of one core: its probe's, else the mean of its per-run
+ * /proc readings.
+ */
 function cpuOf(r: ConditionResult): number | undefined {
   if (r.loop) return r.loop.cpuPercent;
   const cpus = r.perRound.flatMap((run) => (run.cpuPercent === undefined ? [] : [run.cpuPercent]));

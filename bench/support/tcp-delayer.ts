@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import type { Direction } from '../../protocol/proxy.ts';
 import { compileC } from './compile-c.ts';
-import type { DelayDirection } from './haproxy-delayer.ts';
 import { startLineChild } from './line-child.ts';
 import { pinned } from './processes.ts';
 
@@ -11,7 +11,7 @@ export interface TcpDelayer {
   readonly pid: number;
   readonly port: number;
   /** Holds every chunk in `direction` `ms` before writing it on; 0 = none. Held chunks go on first. */
-  setDelay(direction: DelayDirection, ms: number): Promise<void>;
+  setDelay(direction: Direction, ms: number): Promise<void>;
   /** Both directions back to no delay. */
   reset(): Promise<void>;
   /** Ends it (end of stdin) and waits for it to exit. */
