@@ -173,40 +173,54 @@ try {
     // The compare proxy and the references get the same 6 s of wrk, so none meets the paced load cold.
     for (const url of [other?.url, ref?.url, outside?.url])
       if (url) await runWrk({ url, connections: 32, durationSec: 6, cpu: run.cpus.load });
-    const proxyConditions = (p: typeof main, name: string): Condition[] => [
-      { label: `${name}, no fault`, url: p.url, probe: p.probe },
-      ...DIRECTIONS.map(
-        (direction): Condition => ({
-          label: `${name} + ${DELAY_MS} ms fault, ${direction}`,
-          url: p.url,
-          probe: p.probe,
-          apply: () =>
-            p.proxy.request({
-              op: 'apply',
-              spec: {
-                id: 'bench-latency',
-                type: 'latency',
-                direction,
-                params: { delayMs: DELAY_MS },
-                leaseMs: 0,
-              },
-            }),
-          revert: () => p.proxy.request({ op: 'reset' }),
-        }),
-      ),
-    ];
-    const outsideConditions = (o: OutsideReference): Condition[] => [
-      { label: `${o.name}, no fault`, url: o.url, pid: o.pid },
-      ...DIRECTIONS.map(
-        (direction): Condition => ({
-          label: `${o.name} + ${DELAY_MS} ms delay, ${direction}`,
-          url: o.url,
-          pid: o.pid,
-          apply: () => o.setDelay(direction === 'upstream' ? 'upstream' : 'downstream', DELAY_MS),
-          revert: () => o.reset(),
-        }),
-      ),
-    ];
+    /**
+     * One process's conditions: no fault, then the delay in each direction. `target` says how the
+     * process is watched (a loop probe, or only its pid) and how its delay is switched on and off.
+     */
+    const conditionsOf = (
+      name: string,
+      faultWord: 'fault' | 'delay',
+      target: Pick<Condition, 'url' | 'probe' | 'pid' | 'revert'> & {
+        apply(direction: string): Promise<unknown>;
+      },
+    ): Condition[] => {
+      const watched = { url: target.url, probe: target.probe, pid: target.pid };
+      return [
+        { label: `${name}, no fault`, ...watched },
+        ...DIRECTIONS.map(
+          (direction): Condition => ({
+            label: `${name} + ${DELAY_MS} ms ${faultWord}, ${direction}`,
+            ...watched,
+            apply: () => target.apply(direction),
+            revert: target.revert,
+          }),
+        ),
+      ];
+    };
+    const proxyConditions = (p: typeof main, name: string): Condition[] =>
+      conditionsOf(name, 'fault', {
+        url: p.url,
+        probe: p.probe,
+        apply: (direction) =>
+          p.proxy.request({
+            op: 'apply',
+            spec: {
+              id: 'bench-latency',
+              type: 'latency',
+              direction,
+              params: { delayMs: DELAY_MS },
+              leaseMs: 0,
+            },
+          }),
+        revert: () => p.proxy.request({ op: 'reset' }),
+      });
+    const outsideConditions = (o: OutsideReference): Condition[] =>
+      conditionsOf(o.name, 'delay', {
+        url: o.url,
+        pid: o.pid,
+        apply: (direction) => o.setDelay(direction === 'upstream' ? 'upstream' : 'downstream', DELAY_MS),
+        revert: () => o.reset(),
+      });
     /** Each process's conditions (no fault, then a fault per direction), in run order after direct. */
     const groups = [
       { conditions: proxyConditions(main, 'proxy'), main: true },
